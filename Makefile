@@ -1,0 +1,73 @@
+# Lead-qualification assistant. The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_ENV := .venvs/rasa
+ACTIONS_ENV := .venvs/actions
+RASA := $(RASA_ENV)/bin/rasa
+PY := $(ACTIONS_ENV)/bin/python
+MODEL := models/leadbot.tar.gz
+TRAINING_INPUTS := config.yml bot/domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONWARNINGS := ignore
+export TQDM_DISABLE := 1
+
+.PHONY: help run test shell train envs env migrate lint format validate test-unit test-stories test-e2e lock
+
+help:
+	@echo "make run    start the assistant (Rasa, action server, demo page) and print the URL"
+	@echo "make test   run every test (lint, unit, data validation, dialogue stories, end-to-end)"
+	@echo "make shell  talk to the bot in the terminal"
+	@echo "make train  retrain the model when training data or config changed"
+
+envs: $(RASA_ENV)/.complete $(ACTIONS_ENV)/.complete
+
+$(RASA_ENV)/.complete: requirements/rasa.lock .python-version
+	@scripts/ensure_venv.sh rasa requirements/rasa.lock
+
+$(ACTIONS_ENV)/.complete: requirements/actions.lock requirements/dev.lock .python-version
+	@scripts/ensure_venv.sh actions requirements/actions.lock requirements/dev.lock
+
+env: $(ACTIONS_ENV)/.complete
+	@$(PY) scripts/ensure_env.py
+
+migrate: env
+	@$(PY) -m integrations.store.migrate
+
+train: $(MODEL)
+
+$(MODEL): $(RASA_ENV)/.complete $(TRAINING_INPUTS)
+	$(RASA) train --config config.yml --domain bot/domain.yml --data bot/data --out models --fixed-model-name leadbot
+	@touch $(MODEL)
+
+run: envs env migrate train
+	@$(PY) scripts/run.py
+
+shell: envs env migrate train
+	@$(PY) scripts/run.py --shell
+
+validate: $(RASA_ENV)/.complete
+	$(RASA) data validate --config config.yml --domain bot/domain.yml --data bot/data
+
+lint: $(ACTIONS_ENV)/.complete
+	$(ACTIONS_ENV)/bin/ruff check .
+	$(ACTIONS_ENV)/bin/ruff format --check .
+
+format: $(ACTIONS_ENV)/.complete
+	$(ACTIONS_ENV)/bin/ruff format .
+	$(ACTIONS_ENV)/bin/ruff check --fix .
+
+test-unit: $(ACTIONS_ENV)/.complete
+	$(PY) -m pytest tests/unit
+
+test-stories: envs train
+	@scripts/test_stories.sh
+
+test-e2e: envs train
+	$(PY) -m pytest tests/e2e
+
+test: envs lint test-unit validate train test-stories test-e2e
+
+lock:
+	scripts/lock.sh

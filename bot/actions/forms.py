@@ -1,0 +1,187 @@
+"""Validation of the two forms: the BANT questions and the contact details."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot.actions.amounts import parse_budget_amount
+from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
+from bot.actions.settings import Settings
+from bot.actions.understanding import categorize, is_interruption, top_intent
+
+
+def verbatim_answer(tracker: Tracker, domain: DomainDict, question: str) -> str:
+    """The visitor's own words; for a clicked quick reply, the button's title."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    if text.startswith("/"):
+        for response in domain.get("responses", {}).get(f"utter_ask_{question}", []):
+            for button in response.get("buttons", []):
+                if button.get("payload") == text:
+                    return button["title"]
+    return text[: MAX_FIELD_LENGTH * 5]
+
+
+def is_requested(tracker: Tracker, slot: str) -> bool:
+    return tracker.get_slot("requested_slot") == slot
+
+
+class ValidateQualificationForm(FormValidationAction):
+    """Fills need, authority, budget and timeline from free text or quick replies."""
+
+    def name(self) -> str:
+        return "validate_qualification_form"
+
+    def _extract_category(self, slot: str, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        asked = is_requested(tracker, slot)
+        if tracker.get_slot(slot) is not None and not asked:
+            return {}
+        category = categorize(slot, tracker.latest_message, asked=asked)
+        if category is None:
+            return {}
+        # Extra slots come first: rasa-sdk drops non-form slots it meets after the form slot's validation.
+        return {f"{slot}_detail": verbatim_answer(tracker, domain, slot), slot: category}
+
+    @staticmethod
+    def _keep_details(slot: str, value: Any, tracker: Tracker, extra: tuple[str, ...] = ()) -> Dict[str, Any]:
+        """Return the category with the verbatim answer (rasa-sdk only keeps validated form slots)."""
+        kept = {slot: value}
+        for name in (f"{slot}_detail", *extra):
+            if tracker.slots.get(name) is not None:
+                kept[name] = tracker.slots[name]
+        return kept
+
+    def validate_need(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._keep_details("need", value, tracker)
+
+    def validate_authority(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._keep_details("authority", value, tracker)
+
+    def validate_budget(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._keep_details("budget", value, tracker, ("budget_amount", "budget_currency", "budget_period"))
+
+    def validate_timeline(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._keep_details("timeline", value, tracker)
+
+    async def extract_need(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._extract_category("need", tracker, domain)
+
+    async def extract_authority(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._extract_category("authority", tracker, domain)
+
+    async def extract_timeline(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._extract_category("timeline", tracker, domain)
+
+    async def extract_budget(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        slots = self._extract_category("budget", tracker, domain)
+        if not slots:
+            return {}
+        amount = parse_budget_amount(tracker.latest_message.get("text") or "")
+        if not amount:
+            return slots
+        category = slots.pop("budget")
+        # An amount stated as available is an allocated budget, unless the wording says planned/none.
+        if category == "unknown":
+            category = "allocated"
+        slots.update(budget_amount=amount.amount, budget_currency=amount.currency, budget_period=amount.period)
+        return {**slots, "budget": category}
+
+
+class ValidateContactForm(FormValidationAction):
+    """Fills and checks name, email, company, optional phone and consent."""
+
+    def name(self) -> str:
+        return "validate_contact_form"
+
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[str]:
+        if tracker.get_slot("phone_skipped"):
+            return [slot for slot in domain_slots if slot != "phone"]
+        return domain_slots
+
+    @staticmethod
+    def _answer_text(tracker: Tracker, slot: str) -> str | None:
+        """The raw answer when `slot` is the open question and the message is not a side question."""
+        if not is_requested(tracker, slot) or is_interruption(tracker.latest_message):
+            return None
+        text = (tracker.latest_message.get("text") or "").strip()
+        return text or None
+
+    async def extract_person_name(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        text = self._answer_text(tracker, "person_name")
+        return {"person_name": text} if text else {}
+
+    async def extract_email(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        text = self._answer_text(tracker, "email")
+        return {"email": text} if text else {}
+
+    async def extract_company(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        text = self._answer_text(tracker, "company")
+        return {"company": text} if text else {}
+
+    async def extract_phone(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        text = self._answer_text(tracker, "phone")
+        if not text:
+            return {}
+        intent, confidence = top_intent(tracker.latest_message)
+        if intent in ("skip", "deny") and confidence >= 0.5 and not any(ch.isdigit() for ch in text):
+            return {"phone": "skip"}
+        return {"phone": text}
+
+    async def extract_consent(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if not is_requested(tracker, "consent") or is_interruption(tracker.latest_message):
+            return {}
+        intent, _ = top_intent(tracker.latest_message)
+        if intent == "affirm":
+            return {"consent": True}
+        if intent in ("deny", "stop"):
+            return {"consent": False}
+        return {"consent": "unclear"}
+
+    def validate_person_name(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        name = clean_name(str(value))
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_name")
+        return {"person_name": name}
+
+    def validate_email(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        check = check_email(str(value))
+        if check.email is None:
+            attempt = str(value)[:80]
+            dispatcher.utter_message(response="utter_invalid_email", email_attempt=attempt, reason=check.problem)
+            return {"email": None}
+        return {"email": check.email, "email_is_freemail": check.is_freemail}
+
+    def validate_company(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        company = clean_company(str(value))
+        if company is None:
+            dispatcher.utter_message(response="utter_invalid_company")
+        return {"company": company}
+
+    def validate_phone(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value == "skip":
+            dispatcher.utter_message(response="utter_phone_skipped")
+            return {"phone": None, "phone_skipped": True}
+        phone = check_phone(str(value), Settings.from_env().default_phone_region)
+        if phone is None:
+            dispatcher.utter_message(response="utter_invalid_phone", phone_attempt=str(value)[:60])
+        return {"phone": phone}
+
+    def validate_consent(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        if value not in (True, False):
+            dispatcher.utter_message(response="utter_consent_unclear")
+            return {"consent": None}
+        return {"consent": value}

@@ -1,0 +1,89 @@
+"""action_qualify_lead: score the answers, store the lead, tell the visitor what happens next."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.conversation import lead_source
+from bot.actions.scoring import BANT_SLOTS, qualify
+from bot.actions.settings import Settings
+from integrations.handoff import deliver_now, store_lead
+from integrations.outbox.registry import configured_channels
+from integrations.store.leads import LeadRecord, utcnow
+
+logger = logging.getLogger(__name__)
+
+CONTACT_SLOTS = ("person_name", "email", "email_is_freemail", "company", "phone")
+
+
+def consent_wording(domain: DomainDict) -> str | None:
+    for response in domain.get("responses", {}).get("utter_ask_consent", []):
+        return response.get("text")
+    return None
+
+
+class ActionQualifyLead(Action):
+    def name(self) -> str:
+        return "action_qualify_lead"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        settings = Settings.from_env()
+        answers = {slot: tracker.get_slot(slot) for slot in BANT_SLOTS}
+        result = qualify(answers)
+        consent = tracker.get_slot("consent") is True
+        follow_up_by = utcnow() + timedelta(hours=result.follow_up_hours)
+        record = LeadRecord(
+            conversation_id=tracker.sender_id,
+            score=result.score,
+            stage=result.stage,
+            temperature=result.temperature,
+            reasons=result.reasons,
+            consent=consent,
+            consent_text=consent_wording(domain) if consent else None,
+            source=lead_source(tracker),
+            follow_up_by=follow_up_by,
+            **{slot: tracker.get_slot(slot) for slot in CONTACT_SLOTS},
+            **{slot: tracker.get_slot(slot) for slot in BANT_SLOTS},
+            **{f"{slot}_detail": tracker.get_slot(f"{slot}_detail") for slot in BANT_SLOTS},
+            budget_amount=tracker.get_slot("budget_amount"),
+            budget_currency=tracker.get_slot("budget_currency"),
+            budget_period=tracker.get_slot("budget_period"),
+        )
+        events: List[Dict[str, Any]] = [
+            SlotSet("lead_score", float(result.score)),
+            SlotSet("lead_stage", result.stage),
+            SlotSet("lead_temperature", result.temperature),
+        ]
+        try:
+            stored = store_lead(
+                settings.database_url,
+                record,
+                transcript_url=settings.transcript_url,
+                channels=list(configured_channels(settings.outbox_log)),
+            )
+        except Exception:
+            logger.exception("could not store the lead of conversation %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_lead_saved_error")
+            return events
+        deliver_now(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
+        events.append(SlotSet("lead_id", str(stored.lead_id)))
+
+        if not consent:
+            dispatcher.utter_message(response="utter_next_step_no_consent")
+            return events + [SlotSet(slot, None) for slot in CONTACT_SLOTS]
+        dispatcher.utter_message(
+            response=f"utter_next_step_{result.stage.lower()}",
+            person_name=tracker.get_slot("person_name"),
+            sla_hours=result.follow_up_hours,
+            follow_up_by=follow_up_by.strftime("%a %d %b, %H:%M UTC"),
+        )
+        return events

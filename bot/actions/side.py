@@ -1,0 +1,111 @@
+"""Actions for side requests that can come at any point: why-questions, a human, stop."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.conversation import lead_source, transcript
+from bot.actions.scoring import load_policy
+from bot.actions.settings import Settings
+from integrations.handoff import deliver_now, store_handoff_request
+from integrations.outbox.registry import configured_channels
+
+logger = logging.getLogger(__name__)
+
+# Words that show which question a "why do you need ...?" is about.
+WHY_TOPICS = (
+    (re.compile(r"e-?mail", re.I), "email"),
+    (re.compile(r"phone|number|call", re.I), "phone"),
+    (re.compile(r"budget|money|spend", re.I), "budget"),
+    (re.compile(r"\bname\b", re.I), "person_name"),
+    (re.compile(r"company|employer", re.I), "company"),
+    (re.compile(r"\brole\b|decid|authority", re.I), "authority"),
+    (re.compile(r"timeline|when|timing", re.I), "timeline"),
+    (re.compile(r"consent|store|data", re.I), "consent"),
+)
+
+
+class ActionExplainWhy(Action):
+    def name(self) -> str:
+        return "action_explain_why"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        topic = next((slot for pattern, slot in WHY_TOPICS if pattern.search(text)), None)
+        topic = topic or tracker.get_slot("requested_slot")
+        response = f"utter_why_{topic}" if topic and f"utter_why_{topic}" in domain.get("responses", {}) else None
+        dispatcher.utter_message(response=response or "utter_why_generic")
+        return []
+
+
+class ActionHumanHandoff(Action):
+    """Tell the team at once, with the transcript so far, and tell the visitor what happens next."""
+
+    def name(self) -> str:
+        return "action_human_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        settings = Settings.from_env()
+        contact = {slot: tracker.get_slot(slot) for slot in ("person_name", "email", "company", "phone")}
+        payload = {
+            "text": "Visitor asked to talk to a human",
+            "contact": contact,
+            "answers": {slot: tracker.get_slot(slot) for slot in ("need", "authority", "budget", "timeline")},
+            "source": lead_source(tracker),
+            "transcript": transcript(tracker),
+            "transcript_url": settings.transcript_url.format(conversation_id=tracker.sender_id),
+        }
+        request_key = f"{tracker.sender_id}:{len(tracker.events)}"
+        try:
+            store_handoff_request(
+                settings.database_url,
+                conversation_id=tracker.sender_id,
+                request_key=request_key,
+                payload=payload,
+                channels=list(configured_channels(settings.outbox_log)),
+            )
+            deliver_now(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
+        except Exception:
+            logger.exception("could not record the hand-off request of %s", tracker.sender_id)
+        if contact["email"]:
+            hours = load_policy().get("follow_up_hours", {}).get("handoff", 4)
+            dispatcher.utter_message(response="utter_handoff_done", sla_hours=hours)
+        else:
+            dispatcher.utter_message(response="utter_handoff_no_contact")
+        return []
+
+
+class ActionStopConversation(Action):
+    def name(self) -> str:
+        return "action_stop_conversation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        dispatcher.utter_message(response="utter_stopped")
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+class ActionGreetIfFirst(Action):
+    """Say hello when the visitor's first message goes straight to business ("I want a demo")."""
+
+    def name(self) -> str:
+        return "action_greet_if_first"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
+        if not any(event.get("event") == "bot" for event in tracker.events):
+            dispatcher.utter_message(response="utter_greet_short")
+        return []

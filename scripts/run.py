@@ -1,0 +1,59 @@
+"""`make run`: start the assistant and keep it running until Ctrl-C; `--shell` talks to it in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+
+from stack import RASA_BIN, ROOT, Stack, StackConfig
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shell", action="store_true", help="chat in this terminal instead of the web page")
+    args = parser.parse_args()
+    config = StackConfig.from_env()
+    stack = Stack(config, web=not args.shell)
+    started = time.monotonic()
+    print("==> starting the action server, Rasa and the demo page (first start takes about a minute)")
+    try:
+        stack.start()
+    except (RuntimeError, TimeoutError) as error:
+        stack.stop()
+        sys.exit(f"error: {error}")
+    if args.shell:
+        try:
+            endpoints = str(config.state_dir / "endpoints.yml")
+            command = [str(RASA_BIN), "shell", "--model", str(config.model), "--endpoints", endpoints]
+            subprocess.run(command, cwd=ROOT, env=stack.env(), check=False)
+        finally:
+            stack.stop()
+        return
+
+    print(f"\nReady in {time.monotonic() - started:.0f}s.\n")
+    print(f"  Open the demo page:  {config.web_url}")
+    print(f"  Rasa REST channel:   {config.rasa_url}/webhooks/rest/webhook")
+    print(f"  Rasa HTTP API:       {config.rasa_url}  (token: RASA_TOKEN in .env)")
+    print(f"  Leads database:      {config.database_url}")
+    print(f"  Rep notifications:   {config.outbox_log}")
+    print(f"  Logs:                {stack.log_dir}\n")
+    print("Press Ctrl-C to stop.")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        while True:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"error: {name} stopped (exit {process.returncode}); see {stack.log_dir / name}.log")
+                    raise KeyboardInterrupt
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nstopping...")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""Start and stop the assistant's processes: Rasa server, action server, demo web page.
+
+Used by `make run` / `make shell` (scripts/run.py) and by the end-to-end tests, so both
+exercise exactly the same start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
+ACTIONS_PYTHON = ROOT / ".venvs" / "actions" / "bin" / "python"
+MODEL = ROOT / "models" / "leadbot.tar.gz"
+
+
+@dataclass
+class StackConfig:
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    web_port: int = 8080
+    rasa_token: str = ""
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'leads.db'}"
+    tracker_db: Path = ROOT / "var" / "tracker.db"
+    outbox_log: Path = ROOT / "var" / "outbox.log"
+    state_dir: Path = ROOT / "var"
+    model: Path = MODEL
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        from dotenv import load_dotenv
+
+        load_dotenv(ROOT / ".env", override=False)
+        env = os.environ
+        database_url = env.get("DATABASE_URL", "sqlite:///var/leads.db")
+        if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:////"):
+            database_url = f"sqlite:///{ROOT / database_url.removeprefix('sqlite:///')}"
+        return cls(
+            rasa_port=int(env.get("RASA_PORT", 5005)),
+            actions_port=int(env.get("ACTIONS_PORT", 5055)),
+            web_port=int(env.get("WEB_PORT", 8080)),
+            rasa_token=env.get("RASA_TOKEN", ""),
+            database_url=database_url,
+            outbox_log=ROOT / env.get("OUTBOX_LOG", "var/outbox.log"),
+        )
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://localhost:{self.web_port}"
+
+
+def write_endpoints(config: StackConfig) -> Path:
+    """endpoints.yml with this stack's action server port and tracker database."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{config.actions_port}/webhook"
+    tracker = endpoints.get("tracker_store") or {}
+    if tracker.get("dialect") == "sqlite":
+        tracker["db"] = str(config.tracker_db)
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    path = config.state_dir / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path
+
+
+class Stack:
+    """The three processes; a context manager that always stops what it started."""
+
+    def __init__(self, config: StackConfig, log_dir: Path | None = None, web: bool = True) -> None:
+        self.config = config
+        self.log_dir = log_dir or config.state_dir / "logs"
+        self.web = web
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._logs: list[IO] = []
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=str(ROOT),
+            DATABASE_URL=self.config.database_url,
+            OUTBOX_LOG=str(self.config.outbox_log),
+            RASA_PORT=str(self.config.rasa_port),
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            TF_CPP_MIN_LOG_LEVEL="3",
+            PYTHONWARNINGS="ignore",
+            TQDM_DISABLE="1",
+        )
+        env.update(self.config.extra_env)
+        return env
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "w")
+        self._logs.append(log)
+        self.processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start_actions(self) -> None:
+        self._spawn(
+            "actions",
+            [
+                str(ACTIONS_PYTHON),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "bot.actions",
+                "--port",
+                str(self.config.actions_port),
+            ],
+        )
+
+    def start_rasa(self) -> None:
+        endpoints = write_endpoints(self.config)
+        command = [
+            str(RASA_BIN), "run", "--enable-api", "--model", str(self.config.model),
+            "--port", str(self.config.rasa_port), "--interface", "127.0.0.1",
+            "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
+            "--cors", f"http://localhost:{self.config.web_port}", "--cors", f"http://127.0.0.1:{self.config.web_port}",
+        ]  # fmt: skip
+        if self.config.rasa_token:
+            command += ["--auth-token", self.config.rasa_token]
+        self._spawn("rasa", command)
+
+    def start_web(self) -> None:
+        self._spawn(
+            "web",
+            [str(ACTIONS_PYTHON), "-m", "integrations.web.server", "--port", str(self.config.web_port),
+             "--rasa-url", f"http://localhost:{self.config.rasa_port}"],
+        )  # fmt: skip
+
+    def start_dispatcher(self) -> None:
+        self._spawn("dispatcher", [str(ACTIONS_PYTHON), "-m", "integrations.outbox.worker"])
+
+    def start(self, timeout: float = 240.0) -> Stack:
+        self.start_actions()
+        self.start_dispatcher()
+        self.start_rasa()
+        if self.web:
+            self.start_web()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        checks = {"actions": f"{self.config.actions_url}/health", "rasa": f"{self.config.rasa_url}/"}
+        if self.web:
+            checks["web"] = f"http://127.0.0.1:{self.config.web_port}/"
+        deadline = time.monotonic() + timeout
+        pending = dict(checks)
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes[name]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / name}.log")
+                try:
+                    if requests.get(url, timeout=2).status_code == 200:
+                        pending.pop(name)
+                except requests.RequestException:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(pending)}")
+            if pending:
+                time.sleep(0.5)
+        self._wait_model_loaded(deadline)
+
+    def _wait_model_loaded(self, deadline: float) -> None:
+        params = {"token": self.config.rasa_token} if self.config.rasa_token else {}
+        while time.monotonic() < deadline:
+            try:
+                status = requests.get(f"{self.config.rasa_url}/status", params=params, timeout=2)
+                if status.ok and status.json().get("model_file"):
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError("Rasa did not load the model in time")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for log in self._logs:
+            log.close()
+        self.processes.clear()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

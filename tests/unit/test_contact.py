@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.actions.contact import check_email, check_phone, clean_company, clean_name
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jane@acme.com", "jane@acme.com"),
+        ("it's Jane.Doe+leads@Acme.CO.UK", "Jane.Doe+leads@acme.co.uk"),
+        ("sure: o'connor@example.ie.", "o'connor@example.ie"),
+    ],
+)
+def test_valid_emails_are_normalised(text, expected) -> None:
+    assert check_email(text).email == expected
+
+
+@pytest.mark.parametrize("text", ["jane", "jane@", "jane@acme", "jane@@acme.com", "jane at acme dot com", "@acme.com"])
+def test_invalid_emails_are_explained(text) -> None:
+    check = check_email(text)
+    assert check.email is None
+    assert check.problem
+
+
+def test_free_mail_is_accepted_but_flagged() -> None:
+    check = check_email("bob.smith@gmail.com")
+    assert check.email == "bob.smith@gmail.com"
+    assert check.is_freemail
+    assert not check_email("bob@acme.io").is_freemail
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("(415) 555-2671", "US", "+14155552671"),
+        ("+44 20 7946 0958", "US", "+442079460958"),
+        ("call me on 020 7946 0958", "GB", "+442079460958"),
+        ("+49 30 901820", "US", "+4930901820"),
+    ],
+)
+def test_phone_numbers(text, region, expected) -> None:
+    assert check_phone(text, region) == expected
+
+
+@pytest.mark.parametrize("text", ["12345", "no thanks", "555", ""])
+def test_invalid_phone_numbers(text) -> None:
+    assert check_phone(text, "US") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("I'm José Álvarez", "José Álvarez"), ("my name is Anne-Marie O'Brien", "Anne-Marie O'Brien"), ("li", "li")],
+)
+def test_names(text, expected) -> None:
+    assert clean_name(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "john@acme.com", "12345", "!!!"])
+def test_not_names(text) -> None:
+    assert clean_name(text) is None
+
+
+def test_company_keeps_legal_suffix() -> None:
+    assert clean_company("I work at Globex Ltd.") == "Globex Ltd."
+    assert clean_company("we're Acme GmbH") == "Acme GmbH"
