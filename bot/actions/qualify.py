@@ -33,9 +33,7 @@ class ActionQualifyLead(Action):
     def name(self) -> str:
         return "action_qualify_lead"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
         settings = Settings.from_env()
         answers = {slot: tracker.get_slot(slot) for slot in BANT_SLOTS}
         result = qualify(answers)

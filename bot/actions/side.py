@@ -36,9 +36,7 @@ class ActionExplainWhy(Action):
     def name(self) -> str:
         return "action_explain_why"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         topic = next((slot for pattern, slot in WHY_TOPICS if pattern.search(text)), None)
         topic = topic or tracker.get_slot("requested_slot")
@@ -53,9 +51,7 @@ class ActionHumanHandoff(Action):
     def name(self) -> str:
         return "action_human_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
         settings = Settings.from_env()
         contact = {slot: tracker.get_slot(slot) for slot in ("person_name", "email", "company", "phone")}
         payload = {
@@ -90,9 +86,7 @@ class ActionStopConversation(Action):
     def name(self) -> str:
         return "action_stop_conversation"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
         dispatcher.utter_message(response="utter_stopped")
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
@@ -103,9 +97,7 @@ class ActionGreetIfFirst(Action):
     def name(self) -> str:
         return "action_greet_if_first"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
         if not any(event.get("event") == "bot" for event in tracker.events):
             dispatcher.utter_message(response="utter_greet_short")
         return []
