@@ -136,7 +136,7 @@ class Stack:
             "--cors", f"http://localhost:{self.config.web_port}", "--cors", f"http://127.0.0.1:{self.config.web_port}",
         ]  # fmt: skip
         if self.config.rasa_token:
-            command += ["--auth-token", self.config.rasa_token]
+            command.append(f"--auth-token={self.config.rasa_token}")
         self._spawn("rasa", command)
 
     def start_web(self) -> None:

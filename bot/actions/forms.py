@@ -136,8 +136,9 @@ class ValidateContactForm(FormValidationAction):
         text = self._answer_text(tracker, "phone")
         if not text:
             return {}
-        intent, confidence = top_intent(tracker.latest_message)
-        if intent in ("skip", "deny") and confidence >= 0.5 and not any(ch.isdigit() for ch in text):
+        intent, _ = top_intent(tracker.latest_message)
+        # Words without a single digit can't be a number: it's a "no thanks" in some form.
+        if intent != "affirm" and not any(ch.isdigit() for ch in text):
             return {"phone": "skip"}
         return {"phone": text}
 
@@ -163,6 +164,8 @@ class ValidateContactForm(FormValidationAction):
             attempt = str(value)[:80]
             dispatcher.utter_message(response="utter_invalid_email", email_attempt=attempt, reason=check.problem)
             return {"email": None}
+        if check.is_freemail:
+            dispatcher.utter_message(response="utter_freemail_noted")
         return {"email": check.email, "email_is_freemail": check.is_freemail}
 
     def validate_company(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:

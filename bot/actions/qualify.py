@@ -29,6 +29,11 @@ def consent_wording(domain: DomainDict) -> str | None:
     return None
 
 
+def first_name(full_name: str | None) -> str:
+    parts = (full_name or "").split()
+    return parts[0] if parts else "there"
+
+
 class ActionQualifyLead(Action):
     def name(self) -> str:
         return "action_qualify_lead"
@@ -80,7 +85,7 @@ class ActionQualifyLead(Action):
             return events + [SlotSet(slot, None) for slot in CONTACT_SLOTS]
         dispatcher.utter_message(
             response=f"utter_next_step_{result.stage.lower()}",
-            person_name=tracker.get_slot("person_name"),
+            person_name=first_name(tracker.get_slot("person_name")),
             sla_hours=result.follow_up_hours,
             follow_up_by=follow_up_by.strftime("%a %d %b, %H:%M UTC"),
         )

@@ -1,0 +1,104 @@
+"""A real stack for end-to-end tests: trained model, Rasa server, action server, SQLite files."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from integrations.store.migrate import upgrade
+from integrations.store.models import Lead
+from stack import MODEL, Stack, StackConfig
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}; run `make train` first")
+    state = tmp_path_factory.mktemp("stack")
+    config = StackConfig(
+        rasa_port=15005,
+        actions_port=15055,
+        web_port=18080,
+        rasa_token=secrets.token_urlsafe(16),
+        database_url=f"sqlite:///{state / 'leads.db'}",
+        tracker_db=state / "tracker.db",
+        outbox_log=state / "outbox.log",
+        state_dir=state,
+    )
+    upgrade(config.database_url)
+    running = Stack(config, log_dir=Path("tests/reports/logs"), web=False)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+class Visitor:
+    """One website visitor talking to the bot through the REST channel."""
+
+    def __init__(self, stack: Stack, conversation_id: str | None = None) -> None:
+        self.stack = stack
+        self.id = conversation_id or f"e2e-{uuid.uuid4().hex[:12]}"
+        self.replies: list[list[dict[str, Any]]] = []
+
+    def say(self, text: str, metadata: dict | None = None) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": self.id, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        response = requests.post(f"{self.stack.config.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+        response.raise_for_status()
+        replies = response.json()
+        assert replies, f"the bot said nothing to {text!r}"
+        self.replies.append(replies)
+        return replies
+
+    def texts(self, replies: list[dict] | None = None) -> str:
+        return "\n".join(reply.get("text", "") for reply in (replies if replies is not None else self.replies[-1]))
+
+    def tracker(self) -> dict[str, Any]:
+        response = requests.get(
+            f"{self.stack.config.rasa_url}/conversations/{self.id}/tracker",
+            params={"token": self.stack.config.rasa_token},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def slots(self) -> dict[str, Any]:
+        return self.tracker()["slots"]
+
+    def converse(self, *messages: str) -> list[dict[str, Any]]:
+        for message in messages:
+            self.say(message)
+        return self.replies[-1]
+
+
+@pytest.fixture()
+def visitor(stack: Stack) -> Visitor:
+    return Visitor(stack)
+
+
+def lead_rows(stack: Stack, **filters: Any) -> list[Lead]:
+    with Session(create_engine(stack.config.database_url)) as session:
+        query = select(Lead)
+        for key, value in filters.items():
+            query = query.where(getattr(Lead, key) == value)
+        return list(session.scalars(query))
+
+
+def outbox_entries(stack: Stack, conversation_id: str) -> list[dict[str, Any]]:
+    path = stack.config.outbox_log
+    if not path.exists():
+        return []
+    entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [entry for entry in entries if entry["conversation_id"] == conversation_id]
