@@ -38,7 +38,13 @@ migrate: env
 train: $(MODEL)
 
 $(MODEL): $(RASA_ENV)/.complete $(TRAINING_INPUTS)
-	$(RASA) train --config config.yml --domain bot/domain.yml --data bot/data --out models --fixed-model-name leadbot
+	@echo "==> training the model (about a minute; log in var/train.log)"
+	@mkdir -p var
+	@start=$$(date +%s); \
+	if ! $(RASA) train --config config.yml --domain bot/domain.yml --data bot/data --out models \
+	    --fixed-model-name leadbot > var/train.log 2>&1; then \
+	  grep -v -E "Warning|warn\(|Epochs|^\s*$$" var/train.log | tail -30; echo "training failed"; exit 1; fi; \
+	echo "    trained in $$(( $$(date +%s) - start ))s"
 	@touch $(MODEL)
 
 run: envs env migrate train
@@ -48,7 +54,10 @@ shell: envs env migrate train
 	@$(PY) scripts/run.py --shell
 
 validate: $(RASA_ENV)/.complete
-	$(RASA) data validate --config config.yml --domain bot/domain.yml --data bot/data
+	@echo "==> rasa data validate"
+	@$(RASA) data validate --config config.yml --domain bot/domain.yml --data bot/data > var/validate.log 2>&1 \
+	  || { grep -v -E "is not used in any story|Warning|warn\(" var/validate.log | tail -30; exit 1; }
+	@echo "    no errors"
 
 lint: $(ACTIONS_ENV)/.complete
 	$(ACTIONS_ENV)/bin/ruff check .

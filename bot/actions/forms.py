@@ -9,10 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.actions.amounts import parse_budget_amount
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
 from bot.actions.settings import Settings
-from bot.actions.understanding import categorize, is_interruption, top_intent
+from bot.actions.understanding import budget_answer, categorize, is_interruption, top_intent
 
 
 def verbatim_answer(tracker: Tracker, domain: DomainDict, question: str) -> str:
@@ -84,18 +83,17 @@ class ValidateQualificationForm(FormValidationAction):
 
     async def extract_budget(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        slots = self._extract_category("budget", tracker, domain)
-        if not slots:
+    ) -> dict[str, Any]:
+        asked = is_requested(tracker, "budget")
+        if tracker.get_slot("budget") is not None and not asked:
             return {}
-        amount = parse_budget_amount(tracker.latest_message.get("text") or "")
-        if not amount:
-            return slots
-        category = slots.pop("budget")
-        # An amount stated as available is an allocated budget, unless the wording says planned/none.
-        if category == "unknown":
-            category = "allocated"
-        slots.update(budget_amount=amount.amount, budget_currency=amount.currency, budget_period=amount.period)
+        category, amount = budget_answer(tracker.latest_message, asked)
+        if category is None:
+            return {}
+        slots: dict[str, Any] = {"budget_detail": verbatim_answer(tracker, domain, "budget")}
+        if amount:
+            slots.update(budget_amount=amount.amount, budget_currency=amount.currency, budget_period=amount.period)
+        # The form slot comes last: rasa-sdk drops non-form slots it meets after the form slot's validation.
         return {**slots, "budget": category}
 
 

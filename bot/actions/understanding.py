@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from bot.actions.amounts import BudgetAmount, parse_budget_amount
 from bot.actions.policy_files import load_yaml, qualification_file
 
 # Messages with these top intents are side questions or requests, never answers.
@@ -80,3 +81,17 @@ def _answers_another_question(slot: str, intent: str | None, confidence: float) 
         if other != slot and intent.startswith(f"{other}_") and intent[len(other) + 1 :] in config["categories"]:
             return True
     return False
+
+
+def budget_answer(message: Mapping[str, Any], asked: bool) -> tuple[str | None, BudgetAmount | None]:
+    """Budget category plus the amount, if one was stated.
+
+    An amount stated without a clear category ("about 20k") means money is available.
+    """
+    category = categorize("budget", message, asked)
+    if category is None:
+        return None, None
+    amount = parse_budget_amount(message.get("text") or "")
+    if amount and category == "unknown":
+        category = "allocated"
+    return category, amount
