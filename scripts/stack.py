@@ -133,7 +133,7 @@ class Stack:
             str(RASA_BIN), "run", "--enable-api", "--model", str(self.config.model),
             "--port", str(self.config.rasa_port), "--interface", "127.0.0.1",
             "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
-            "--cors", f"http://localhost:{self.config.web_port}", "--cors", f"http://127.0.0.1:{self.config.web_port}",
+            "--cors", f"http://localhost:{self.config.web_port}", f"http://127.0.0.1:{self.config.web_port}",
         ]  # fmt: skip
         if self.config.rasa_token:
             command.append(f"--auth-token={self.config.rasa_token}")

@@ -74,6 +74,7 @@
   }
 
   function post(message, shown) {
+    Array.prototype.forEach.call(log.querySelectorAll(".lb-buttons"), function (row) { row.remove(); });
     if (shown) addMessage(shown, "user");
     var body = { sender: conversationId, message: message, metadata: metadata() };
     firstMessage = false;
