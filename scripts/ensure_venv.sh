@@ -28,7 +28,9 @@ if [ ! -f "$target/.complete" ]; then
   "$python_bin" -m venv "$target"
   "$target/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.3.1"
   for lock in "$@"; do
-    "$target/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$lock"
+    # (the filter hides warnings about package mirrors that this machine's pip.conf names but lacks)
+    "$target/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$lock" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   done
   "$target/bin/python" -m pip check >/dev/null || "$target/bin/python" -m pip check
   touch "$target/.complete"

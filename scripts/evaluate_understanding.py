@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.actions.contact import check_email, check_phone, clean_company, clean_name  # noqa: E402
-from bot.actions.understanding import budget_answer, categorize  # noqa: E402
+from bot.actions.understanding import budget_answer, categorize, timeline_answer  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "heldout"
 BANT = ("need", "authority", "budget", "timeline")
@@ -67,7 +67,12 @@ def evaluate_bant(parser: Parser) -> dict[str, SlotResult]:
         for expected, texts in data[slot].items():
             for text in texts:
                 message = parser.parse(text)
-                got = budget_answer(message, asked=True)[0] if slot == "budget" else categorize(slot, message, True)
+                if slot == "budget":
+                    got = budget_answer(message, asked=True)[0]
+                elif slot == "timeline":
+                    got = timeline_answer(message, asked=True)
+                else:
+                    got = categorize(slot, message, asked=True)
                 result.add(text, expected, got)
         results[slot] = result
     return results

@@ -41,18 +41,22 @@ def main() -> None:
     print(f"  Rep notifications:   {config.outbox_log}")
     print(f"  Logs:                {stack.log_dir}\n")
     print("Press Ctrl-C to stop.")
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    stopping = []
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stopping.append(True))
     try:
-        while True:
+        while not stopping:
             for name, process in stack.processes.items():
                 if process.poll() is not None:
                     print(f"error: {name} stopped (exit {process.returncode}); see {stack.log_dir / name}.log")
-                    raise KeyboardInterrupt
-            time.sleep(1)
-    except KeyboardInterrupt:
-        print("\nstopping...")
+                    stopping.append(True)
+            time.sleep(0.5)
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not leave servers behind
+        print("\nstopping...")
         stack.stop()
+        print("stopped.")
 
 
 if __name__ == "__main__":

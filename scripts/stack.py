@@ -6,6 +6,7 @@ exercise exactly the same start-up.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -80,6 +81,17 @@ def write_endpoints(config: StackConfig) -> Path:
     return path
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to stop a child if the process that started it dies without cleaning up."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
 class Stack:
     """The three processes; a context manager that always stops what it started."""
 
@@ -98,6 +110,7 @@ class Stack:
             OUTBOX_LOG=str(self.config.outbox_log),
             RASA_PORT=str(self.config.rasa_port),
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
             TF_CPP_MIN_LOG_LEVEL="3",
             PYTHONWARNINGS="ignore",
             TQDM_DISABLE="1",
@@ -110,7 +123,13 @@ class Stack:
         log = open(self.log_dir / f"{name}.log", "w")
         self._logs.append(log)
         self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
     def start_actions(self) -> None:

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
 from bot.actions.settings import Settings
-from bot.actions.understanding import budget_answer, categorize, is_interruption, top_intent
+from bot.actions.understanding import budget_answer, categorize, is_interruption, timeline_answer, top_intent
 
 
 def verbatim_answer(tracker: Tracker, domain: DomainDict, question: str) -> str:
@@ -39,7 +39,10 @@ class ValidateQualificationForm(FormValidationAction):
         asked = is_requested(tracker, slot)
         if tracker.get_slot(slot) is not None and not asked:
             return {}
-        category = categorize(slot, tracker.latest_message, asked=asked)
+        if slot == "timeline":
+            category = timeline_answer(tracker.latest_message, asked=asked)
+        else:
+            category = categorize(slot, tracker.latest_message, asked=asked)
         if category is None:
             return {}
         # Extra slots come first: rasa-sdk drops non-form slots it meets after the form slot's validation.

@@ -1,24 +1,35 @@
 """Turn a parsed visitor message into a BANT category, using the question being asked.
 
 Rasa's NLU ranks every intent; when we know which question is open, we choose the best
-ranked intent among that question's categories (plus generic yes/no/don't know answers),
-which is far more accurate than trusting the overall top intent.
+ranked category of that question (plus generic yes/no/don't know answers), which is far
+more accurate than trusting the overall top intent.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any, Mapping
 
 from bot.actions.amounts import BudgetAmount, parse_budget_amount
+from bot.actions.durations import days_until, timeline_category
 from bot.actions.policy_files import load_yaml, qualification_file
 
 # Messages with these top intents are side questions or requests, never answers.
 INTERRUPTING_INTENTS = frozenset(
     {"faq", "ask_pricing", "ask_why", "human_handoff", "stop", "greet", "goodbye", "thanks", "out_of_scope"}
 )
-INTERRUPTION_CONFIDENCE = 0.6
+# A statement is only taken for a side question when NLU is very sure; a question needs less.
+INTERRUPTION_CONFIDENCE = 0.9
+QUESTION_INTERRUPTION_CONFIDENCE = 0.5
+QUESTION_RE = re.compile(
+    r"\?\s*$|^\s*(?:what|why|how|which|who|where|when|is|are|do|does|can|could|will|would)\b", re.IGNORECASE
+)
 # An answer to a question that was not asked yet is taken only when NLU is this sure.
 UNASKED_CONFIDENCE = 0.8
+# Below this, the open question's categories are considered absent from the message.
+ABSENT_CONFIDENCE = 0.01
+NEGATION_RE = re.compile(r"\b(?:no|not|zero|nothing|none|nope|never|nil)\b", re.IGNORECASE)
 
 
 def question_config() -> dict[str, Any]:
@@ -30,10 +41,18 @@ def top_intent(message: Mapping[str, Any]) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+def looks_like_question(text: str) -> bool:
+    return bool(QUESTION_RE.search(text or ""))
+
+
 def is_interruption(message: Mapping[str, Any]) -> bool:
     """True when the message is a side question or request rather than an answer."""
     name, confidence = top_intent(message)
-    return name in INTERRUPTING_INTENTS and confidence >= INTERRUPTION_CONFIDENCE
+    if name not in INTERRUPTING_INTENTS:
+        return False
+    if confidence >= INTERRUPTION_CONFIDENCE:
+        return True
+    return confidence >= QUESTION_INTERRUPTION_CONFIDENCE and looks_like_question(message.get("text") or "")
 
 
 def intent_confidences(message: Mapping[str, Any]) -> dict[str, float]:
@@ -44,6 +63,16 @@ def intent_confidences(message: Mapping[str, Any]) -> dict[str, float]:
     return ranking
 
 
+def category_of_intent(intent: str | None) -> tuple[str, str] | None:
+    """("budget", "none") for the intent "budget_none"; None for intents that are no BANT category."""
+    if not intent:
+        return None
+    for question, config in question_config().items():
+        if intent.startswith(f"{question}_") and intent[len(question) + 1 :] in config["categories"]:
+            return question, intent[len(question) + 1 :]
+    return None
+
+
 def categorize(slot: str, message: Mapping[str, Any], asked: bool) -> str | None:
     """Category for `slot` expressed by `message`, or None when it says nothing about it.
 
@@ -52,46 +81,52 @@ def categorize(slot: str, message: Mapping[str, Any], asked: bool) -> str | None
     config = question_config()[slot]
     categories: list[str] = config["categories"]
     name, confidence = top_intent(message)
+    top = category_of_intent(name)
     if not asked:
-        prefix = f"{slot}_"
-        if name and name.startswith(prefix) and name[len(prefix) :] in categories:
-            return name[len(prefix) :] if confidence >= UNASKED_CONFIDENCE else None
+        if top and top[0] == slot and confidence >= UNASKED_CONFIDENCE:
+            return top[1]
         return None
     if is_interruption(message):
         return None
+    generic = config.get("generic_answers") or {}
+    if name in generic:
+        return generic[name]
 
-    if name in (config.get("generic_answers") or {}):
-        return config["generic_answers"][name]
-    if _answers_another_question(slot, name, confidence):
-        return None
     confidences = intent_confidences(message)
-    best_category, best = None, 0.0
-    for category in categories:
-        score = confidences.get(f"{slot}_{category}", 0.0)
-        if score > best:
-            best_category, best = category, score
-    return best_category
-
-
-def _answers_another_question(slot: str, intent: str | None, confidence: float) -> bool:
-    """A confident answer to a different question (it will fill that one instead)."""
-    if not intent or confidence < UNASKED_CONFIDENCE:
-        return False
-    for other, config in question_config().items():
-        if other != slot and intent.startswith(f"{other}_") and intent[len(other) + 1 :] in config["categories"]:
-            return True
-    return False
+    scores = {category: confidences.get(f"{slot}_{category}", 0.0) for category in categories}
+    for intent, category in generic.items():
+        scores[category] = max(scores[category], confidences.get(intent, 0.0))
+    best_category = max(scores, key=scores.get)
+    if top and top[0] != slot and confidence >= UNASKED_CONFIDENCE:
+        if top[1] in categories:
+            return top[1]  # "none" means none whichever question NLU thought it answered
+        if scores[best_category] < ABSENT_CONFIDENCE:
+            return None  # a confident answer to another question; that one gets filled instead
+    return best_category if scores[best_category] > 0 else None
 
 
 def budget_answer(message: Mapping[str, Any], asked: bool) -> tuple[str | None, BudgetAmount | None]:
     """Budget category plus the amount, if one was stated.
 
-    An amount stated without a clear category ("about 20k") means money is available.
+    An amount stated without a negation ("about 20k", "CHF 12'000 a year") means money is available.
     """
     category = categorize("budget", message, asked)
     if category is None:
         return None, None
-    amount = parse_budget_amount(message.get("text") or "")
-    if amount and category == "unknown":
+    text = message.get("text") or ""
+    amount = parse_budget_amount(text)
+    if amount and (category == "unknown" or (category == "none" and not NEGATION_RE.search(text))):
         category = "allocated"
     return category, amount
+
+
+def timeline_answer(message: Mapping[str, Any], asked: bool, today: date | None = None) -> str | None:
+    """Timeline category; a stated duration or date ("in 6 weeks", "by March") decides it by the calendar."""
+    category = categorize("timeline", message, asked)
+    if category is None:
+        return None
+    text = message.get("text") or ""
+    if category == "none" and NEGATION_RE.search(text):
+        return category  # "never", "no plans": a date mentioned in passing does not make it a timeline
+    days = days_until(text, today)
+    return timeline_category(days) if days is not None else category

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from bot.actions.understanding import categorize, is_interruption
+from datetime import date
+
+from bot.actions.understanding import budget_answer, categorize, is_interruption, timeline_answer
 from tests.unit.trackers import parse
 
 
@@ -40,3 +42,29 @@ def test_quick_reply_payload_is_certain() -> None:
     assert (
         categorize("authority", parse("/authority_influencer", "authority_influencer", 1.0), asked=True) == "influencer"
     )
+
+
+def test_none_means_none_whichever_question_nlu_matched() -> None:
+    message = parse("nothing set aside, no plans to", "timeline_none", 0.95, {"timeline_none": 0.95, "deny": 0.02})
+    assert categorize("budget", message, asked=True) == "none"
+
+
+def test_statements_are_answers_even_when_they_sound_like_an_faq() -> None:
+    statement = parse("churn prediction for our accounts", "faq", 0.82, {"faq": 0.82, "need_defined": 0.1})
+    question = parse("what does acme do?", "faq", 0.82, {"faq": 0.82, "need_defined": 0.1})
+    assert categorize("need", statement, asked=True) == "defined"
+    assert categorize("need", question, asked=True) is None
+
+
+def test_stated_amount_means_budget_is_available() -> None:
+    message = parse("CHF 12'000 a year", "budget_none", 0.6, {"budget_none": 0.6, "budget_allocated": 0.3})
+    category, amount = budget_answer(message, asked=True)
+    assert (category, amount.amount, amount.currency, amount.period) == ("allocated", 12000.0, "CHF", "year")
+    assert budget_answer(parse("not even 1k", "budget_none", 0.9), asked=True)[0] == "none"
+
+
+def test_stated_duration_decides_the_timeline() -> None:
+    message = parse("in about six weeks", "timeline_immediate", 0.7)
+    assert timeline_answer(message, asked=True, today=date(2026, 11, 25)) == "quarter"
+    never = parse("never, just looking around this year", "timeline_none", 0.8)
+    assert timeline_answer(never, asked=True, today=date(2026, 11, 25)) == "none"

@@ -1,0 +1,99 @@
+"""How far away a visitor's timeline is, in days: "in 6 weeks", "next quarter", "not before next summer".
+
+Explicit durations (including word numbers via number-parser, and ranges like "6 to 8 weeks")
+are read here; named periods and dates ("next quarter", "by March", "early next year") by
+Microsoft's recognizers-text date-time model, relative to today.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import date, datetime
+
+from number_parser import parse as words_to_numbers
+
+UNIT_DAYS = {"day": 1, "week": 7, "month": 30.4, "mo": 30.4, "quarter": 91, "year": 365, "yr": 365}
+_UNIT = r"(?P<unit>days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)\b"
+DURATION_RE = re.compile(
+    rf"(?P<low>\d+(?:\.\d+)?)(?:\s*(?:-|–|to|or)\s*(?P<high>\d+(?:\.\d+)?))?\s*{_UNIT}"
+    rf"(?:\s*(?:or|to|-)\s*(?P<high_after>\d+(?:\.\d+)?)\b)?",
+    re.IGNORECASE,
+)
+SINGLE_UNIT = re.compile(r"\b(?:a|one|an)\s+(day|week|month|quarter|year)\b", re.IGNORECASE)
+FRACTIONS = ((re.compile(r"\b(\d+) and a half\b", re.I), r"\1.5"), (re.compile(r"\bhalf a year\b", re.I), "6 months"))
+COUPLE = re.compile(r"\b(?:a )?couple (?:of )?", re.I)
+FEW = re.compile(r"\b(?:a )?few ", re.I)
+
+# Category boundaries of DESIGN section 4: immediate within about a month, quarter one to three months.
+IMMEDIATE_MAX_DAYS = 35
+QUARTER_MAX_DAYS = 100
+
+
+def timeline_category(days: float) -> str:
+    if days <= IMMEDIATE_MAX_DAYS:
+        return "immediate"
+    if days <= QUARTER_MAX_DAYS:
+        return "quarter"
+    return "later"
+
+
+def _normalise(text: str) -> str:
+    text = SINGLE_UNIT.sub(r"1 \1", COUPLE.sub("2 ", FEW.sub("3 ", text)))
+    text = words_to_numbers(text)
+    for pattern, replacement in FRACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def explicit_duration_days(text: str) -> float | None:
+    """Days of the first explicit duration ("in 6 weeks", "3-4 months", "two weeks"); ranges give their middle."""
+    match = DURATION_RE.search(_normalise(text))
+    if not match:
+        return None
+    unit = match.group("unit").lower().rstrip("s")
+    unit = {"wk": "week"}.get(unit, unit)
+    low = float(match.group("low"))
+    high_text = match.group("high") or match.group("high_after")
+    high = float(high_text) if high_text else low
+    return (low + high) / 2 * UNIT_DAYS[unit]
+
+
+@functools.lru_cache(maxsize=1)
+def _datetime_model():
+    from recognizers_date_time import DateTimeRecognizer
+    from recognizers_text import Culture
+
+    return DateTimeRecognizer(Culture.English).get_datetime_model()
+
+
+def named_period_days(text: str, today: date) -> float | None:
+    """Days until a named date or period ("next quarter", "by March"), or None if there is none ahead.
+
+    A period counts from its middle ("next year" is about half a year away, not 37 days in late November).
+    """
+    reference = datetime(today.year, today.month, today.day)
+    for result in _datetime_model().parse(text, reference):
+        for value in result.resolution.get("values", []):
+            start, end = _as_date(value.get("start")), _as_date(value.get("end"))
+            moment = _as_date(value.get("value"))
+            if start and end:
+                middle = start + (end - start) / 2
+                moment = middle if middle >= today else end
+            moment = moment or end or start
+            if moment and moment >= today:
+                return float((moment - today).days)
+    return None
+
+
+def _as_date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def days_until(text: str, today: date | None = None) -> float | None:
+    today = today or date.today()
+    days = explicit_duration_days(text)
+    return days if days is not None else named_period_days(text, today)
