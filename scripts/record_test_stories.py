@@ -54,6 +54,11 @@ CONVERSATIONS = {
     "Talk to a human mid-form, then stop": [
         "/request_demo", "/need_defined", "can I talk to a real person?", "stop, I want to quit",
     ],
+    "Several answers in one message, then a correction after the end": [
+        "I'm the CTO at Acme, we need this live next month with a 20k budget",
+        "we want to automate lead scoring", "Jo Park", "jo@acme.io", "/skip", "/affirm",
+        "sorry, timeline is more like 6 months",
+    ],
     "Browsing visitor asks FAQs": [
         "hello", "/just_browsing", "what does acme do exactly?", "do you integrate with hubspot?", "thanks", "bye",
     ],

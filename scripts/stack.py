@@ -102,18 +102,27 @@ class Stack:
         self.processes: dict[str, subprocess.Popen] = {}
         self._logs: list[IO] = []
 
-    def env(self) -> dict[str, str]:
+    @staticmethod
+    def base_env() -> dict[str, str]:
+        """Environment for any process of the project: quiet, and importing from the repository."""
         env = dict(os.environ)
         env.update(
             PYTHONPATH=str(ROOT),
-            DATABASE_URL=self.config.database_url,
-            OUTBOX_LOG=str(self.config.outbox_log),
-            RASA_PORT=str(self.config.rasa_port),
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
-            SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
             TF_CPP_MIN_LOG_LEVEL="3",
             PYTHONWARNINGS="ignore",
             TQDM_DISABLE="1",
+        )
+        return env
+
+    def env(self) -> dict[str, str]:
+        env = self.base_env()
+        env.update(
+            DATABASE_URL=self.config.database_url,
+            OUTBOX_LOG=str(self.config.outbox_log),
+            RASA_PORT=str(self.config.rasa_port),
+            RASA_TOKEN=self.config.rasa_token,
+            SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
         )
         env.update(self.config.extra_env)
         return env

@@ -5,13 +5,25 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
+from bot.actions.scoring import BANT_SLOTS
 from bot.actions.settings import Settings
-from bot.actions.understanding import budget_answer, categorize, is_interruption, timeline_answer, top_intent
+from bot.actions.understanding import (
+    CORRECTION_MASS,
+    UNASKED_MASS,
+    budget_answer,
+    categorize,
+    is_correction_cue,
+    is_interruption,
+    question_answered,
+    timeline_answer,
+    top_intent,
+)
 
 
 def verbatim_answer(tracker: Tracker, domain: DomainDict, question: str) -> str:
@@ -25,6 +37,29 @@ def verbatim_answer(tracker: Tracker, domain: DomainDict, question: str) -> str:
     return text[: MAX_FIELD_LENGTH * 5]
 
 
+def answered_so_far(tracker: Tracker) -> dict[str, Any]:
+    return {slot: tracker.get_slot(slot) for slot in BANT_SLOTS}
+
+
+def answers_taken_this_turn(tracker: Tracker) -> dict[str, Any]:
+    """BANT answers that action_validate_slot_mappings took from the latest message (early or corrected)."""
+    taken: dict[str, Any] = {}
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot" and event.get("name") in BANT_SLOTS:
+            taken.setdefault(event["name"], event.get("value"))
+    return taken
+
+
+def message_went_to_another_question(tracker: Tracker, slot: str) -> bool:
+    """The whole message answered (or corrected) a different question, so it is no answer to this one."""
+    taken = answers_taken_this_turn(tracker)
+    text = tracker.latest_message.get("text") or ""
+    whole = question_answered(tracker.latest_message, CORRECTION_MASS if is_correction_cue(text) else UNASKED_MASS)
+    return bool(whole and whole[0] != slot and whole[0] in taken)
+
+
 def is_requested(tracker: Tracker, slot: str) -> bool:
     return tracker.get_slot("requested_slot") == slot
 
@@ -36,13 +71,14 @@ class ValidateQualificationForm(FormValidationAction):
         return "validate_qualification_form"
 
     def _extract_category(self, slot: str, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
-        asked = is_requested(tracker, slot)
-        if tracker.get_slot(slot) is not None and not asked:
+        # Only the open question is answered here; early answers and corrections of other
+        # questions are taken by action_validate_slot_mappings (early_answers.py).
+        if not is_requested(tracker, slot) or message_went_to_another_question(tracker, slot):
             return {}
         if slot == "timeline":
-            category = timeline_answer(tracker.latest_message, asked=asked)
+            category = timeline_answer(tracker.latest_message, asked=True, answered=answered_so_far(tracker))
         else:
-            category = categorize(slot, tracker.latest_message, asked=asked)
+            category = categorize(slot, tracker.latest_message, asked=True, answered=answered_so_far(tracker))
         if category is None:
             return {}
         # Extra slots come first: rasa-sdk drops non-form slots it meets after the form slot's validation.
@@ -87,10 +123,9 @@ class ValidateQualificationForm(FormValidationAction):
     async def extract_budget(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        asked = is_requested(tracker, "budget")
-        if tracker.get_slot("budget") is not None and not asked:
+        if not is_requested(tracker, "budget") or message_went_to_another_question(tracker, "budget"):
             return {}
-        category, amount = budget_answer(tracker.latest_message, asked)
+        category, amount = budget_answer(tracker.latest_message, asked=True, answered=answered_so_far(tracker))
         if category is None:
             return {}
         slots: dict[str, Any] = {"budget_detail": verbatim_answer(tracker, domain, "budget")}
@@ -106,6 +141,13 @@ class ValidateContactForm(FormValidationAction):
     def name(self) -> str:
         return "validate_contact_form"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        taken = answers_taken_this_turn(tracker)
+        events = await super().run(dispatcher, tracker, domain)
+        # A correction of a BANT answer mid-form is no contact detail; re-stating it tells Rasa the
+        # message was understood, so the form asks its question again instead of giving up.
+        return events + [SlotSet(slot, value) for slot, value in taken.items()]
+
     async def required_slots(
         self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[str]:
@@ -115,8 +157,11 @@ class ValidateContactForm(FormValidationAction):
 
     @staticmethod
     def _answer_text(tracker: Tracker, slot: str) -> str | None:
-        """The raw answer when `slot` is the open question and the message is not a side question."""
+        """The raw answer when `slot` is the open question and the message is neither a side question
+        nor a correction of an earlier answer (which action_validate_slot_mappings takes)."""
         if not is_requested(tracker, slot) or is_interruption(tracker.latest_message):
+            return None
+        if answers_taken_this_turn(tracker):
             return None
         text = (tracker.latest_message.get("text") or "").strip()
         return text or None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, Dict, List
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -38,7 +38,7 @@ class ActionQualifyLead(Action):
     def name(self) -> str:
         return "action_qualify_lead"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         settings = Settings.from_env()
         answers = {slot: tracker.get_slot(slot) for slot in BANT_SLOTS}
         result = qualify(answers)
@@ -61,7 +61,7 @@ class ActionQualifyLead(Action):
             budget_currency=tracker.get_slot("budget_currency"),
             budget_period=tracker.get_slot("budget_period"),
         )
-        events: List[Dict[str, Any]] = [
+        events: list[dict[str, Any]] = [
             SlotSet("lead_score", float(result.score)),
             SlotSet("lead_stage", result.stage),
             SlotSet("lead_temperature", result.temperature),

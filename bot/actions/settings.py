@@ -17,6 +17,8 @@ class Settings:
     outbox_log: Path
     default_phone_region: str
     transcript_url: str
+    rasa_url: str
+    rasa_token: str | None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -29,4 +31,6 @@ class Settings:
                 "TRANSCRIPT_URL",
                 f"http://localhost:{os.environ.get('RASA_PORT', '5005')}/conversations/{{conversation_id}}/story",
             ),
+            rasa_url=os.environ.get("RASA_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"),
+            rasa_token=os.environ.get("RASA_TOKEN") or None,
         )

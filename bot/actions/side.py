@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.conversation import lead_source, transcript
-from bot.actions.scoring import load_policy
+from bot.actions.scoring import BANT_SLOTS, load_policy
 from bot.actions.settings import Settings
 from integrations.handoff import deliver_now, store_handoff_request
 from integrations.outbox.registry import configured_channels
@@ -36,7 +36,7 @@ class ActionExplainWhy(Action):
     def name(self) -> str:
         return "action_explain_why"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         topic = next((slot for pattern, slot in WHY_TOPICS if pattern.search(text)), None)
         topic = topic or tracker.get_slot("requested_slot")
@@ -51,7 +51,7 @@ class ActionHumanHandoff(Action):
     def name(self) -> str:
         return "action_human_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         settings = Settings.from_env()
         contact = {slot: tracker.get_slot(slot) for slot in ("person_name", "email", "company", "phone")}
         payload = {
@@ -86,9 +86,39 @@ class ActionStopConversation(Action):
     def name(self) -> str:
         return "action_stop_conversation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_stopped")
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+class ActionOpenQualification(Action):
+    """Open the questions: hello if the bot hasn't spoken, the intro if questions remain and it's the first time."""
+
+    def name(self) -> str:
+        return "action_open_qualification"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if not any(event.get("event") == "bot" for event in tracker.events):
+            dispatcher.utter_message(response="utter_greet_short")
+        started_before = any(
+            event.get("event") == "active_loop" and event.get("name") == "qualification_form"
+            for event in tracker.events
+        )
+        if not started_before and any(tracker.get_slot(slot) is None for slot in BANT_SLOTS):
+            dispatcher.utter_message(response="utter_start_qualification")
+        return []
+
+
+class ActionBeginContact(Action):
+    """Lead into the contact questions, unless every detail is known already."""
+
+    def name(self) -> str:
+        return "action_begin_contact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if any(tracker.get_slot(slot) is None for slot in ("person_name", "email", "company", "consent")):
+            dispatcher.utter_message(response="utter_start_contact")
+        return []
 
 
 class ActionGreetIfFirst(Action):
@@ -97,7 +127,7 @@ class ActionGreetIfFirst(Action):
     def name(self) -> str:
         return "action_greet_if_first"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if not any(event.get("event") == "bot" for event in tracker.events):
             dispatcher.utter_message(response="utter_greet_short")
         return []

@@ -29,6 +29,13 @@ QUESTION_RE = re.compile(
 UNASKED_CONFIDENCE = 0.8
 # Below this, the open question's categories are considered absent from the message.
 ABSENT_CONFIDENCE = 0.01
+CORRECTION_CUE_RE = re.compile(
+    r"\b(?:actually|sorry|correction|i meant|to correct|updated?|changed?|instead|more like)\b", re.IGNORECASE
+)
+# How much of NLU's belief must go to one question for a message to answer it unasked.
+UNASKED_MASS = 0.8
+CORRECTION_MASS = 0.4
+CLAUSE_MASS = 0.4
 NEGATION_RE = re.compile(r"\b(?:no|not|zero|nothing|none|nope|never|nil)\b", re.IGNORECASE)
 
 
@@ -73,10 +80,14 @@ def category_of_intent(intent: str | None) -> tuple[str, str] | None:
     return None
 
 
-def categorize(slot: str, message: Mapping[str, Any], asked: bool) -> str | None:
+def categorize(
+    slot: str, message: Mapping[str, Any], asked: bool, answered: Mapping[str, str | None] | None = None
+) -> str | None:
     """Category for `slot` expressed by `message`, or None when it says nothing about it.
 
     asked: whether this question is the one currently open.
+    answered: the categories given so far; a confident different answer to one of them is a
+    correction of that question, not an answer to this one.
     """
     config = question_config()[slot]
     categories: list[str] = config["categories"]
@@ -98,6 +109,9 @@ def categorize(slot: str, message: Mapping[str, Any], asked: bool) -> str | None
         scores[category] = max(scores[category], confidences.get(intent, 0.0))
     best_category = max(scores, key=scores.get)
     if top and top[0] != slot and confidence >= UNASKED_CONFIDENCE:
+        previous = (answered or {}).get(top[0])
+        if previous is not None and previous != top[1]:
+            return None  # "actually our budget is approved now" while another question is open
         if top[1] in categories:
             return top[1]  # "none" means none whichever question NLU thought it answered
         if scores[best_category] < ABSENT_CONFIDENCE:
@@ -105,12 +119,14 @@ def categorize(slot: str, message: Mapping[str, Any], asked: bool) -> str | None
     return best_category if scores[best_category] > 0 else None
 
 
-def budget_answer(message: Mapping[str, Any], asked: bool) -> tuple[str | None, BudgetAmount | None]:
+def budget_answer(
+    message: Mapping[str, Any], asked: bool, answered: Mapping[str, str | None] | None = None
+) -> tuple[str | None, BudgetAmount | None]:
     """Budget category plus the amount, if one was stated.
 
     An amount stated without a negation ("about 20k", "CHF 12'000 a year") means money is available.
     """
-    category = categorize("budget", message, asked)
+    category = categorize("budget", message, asked, answered)
     if category is None:
         return None, None
     text = message.get("text") or ""
@@ -120,9 +136,14 @@ def budget_answer(message: Mapping[str, Any], asked: bool) -> tuple[str | None, 
     return category, amount
 
 
-def timeline_answer(message: Mapping[str, Any], asked: bool, today: date | None = None) -> str | None:
+def timeline_answer(
+    message: Mapping[str, Any],
+    asked: bool,
+    today: date | None = None,
+    answered: Mapping[str, str | None] | None = None,
+) -> str | None:
     """Timeline category; a stated duration or date ("in 6 weeks", "by March") decides it by the calendar."""
-    category = categorize("timeline", message, asked)
+    category = categorize("timeline", message, asked, answered)
     if category is None:
         return None
     text = message.get("text") or ""
@@ -130,3 +151,49 @@ def timeline_answer(message: Mapping[str, Any], asked: bool, today: date | None 
         return category  # "never", "no plans": a date mentioned in passing does not make it a timeline
     days = days_until(text, today)
     return timeline_category(days) if days is not None else category
+
+
+def question_mass(message: Mapping[str, Any], question: str) -> float:
+    confidences = intent_confidences(message)
+    categories = question_config()[question]["categories"]
+    return sum(confidences.get(f"{question}_{category}", 0.0) for category in categories)
+
+
+def question_answered(message: Mapping[str, Any], min_mass: float) -> tuple[str, str] | None:
+    """(question, category) when the message clearly answers one question, asked or not.
+
+    Clear means: the top intent is one of the question's categories, the question gets at least
+    `min_mass` of NLU's belief, and at least twice as much as any intent outside it.
+    """
+    name, _ = top_intent(message)
+    found = category_of_intent(name)
+    if not found or is_interruption(message):
+        return None
+    question = found[0]
+    mass = question_mass(message, question)
+    outside = max(
+        (value for intent, value in intent_confidences(message).items() if not intent.startswith(f"{question}_")),
+        default=0.0,
+    )
+    if mass < min_mass or mass < 2 * outside:
+        return None
+    if question == "timeline":
+        category = timeline_answer(message, asked=True)
+    elif question == "budget":
+        category = budget_answer(message, asked=True)[0]
+    else:
+        category = categorize(question, message, asked=True)
+    return (question, category) if category else None
+
+
+def is_correction_cue(text: str) -> bool:
+    return bool(CORRECTION_CUE_RE.search(text or ""))
+
+
+def correction_of(message: Mapping[str, Any], answered: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(question, new category) when the message changes an answer given before."""
+    min_mass = CORRECTION_MASS if is_correction_cue(message.get("text") or "") else UNASKED_MASS
+    found = question_answered(message, min_mass)
+    if found and answered.get(found[0]) is not None and answered[found[0]] != found[1]:
+        return found
+    return None

@@ -223,3 +223,60 @@ def test_early_answer_in_the_first_message_is_not_asked_again(visitor: Visitor) 
     slots = visitor.slots()
     assert slots["need"] == "defined"
     assert slots["requested_slot"] == "authority"
+
+
+def test_several_answers_in_one_message(visitor: Visitor, stack) -> None:
+    replies = visitor.say("I'm the CTO at Acme, we need this live next month with a 20k budget")
+    assert "What would you like to solve?" in visitor.texts(replies)
+    slots = visitor.slots()
+    assert (slots["authority"], slots["timeline"], slots["budget"], slots["budget_amount"]) == (
+        "decision_maker",
+        "immediate",
+        "allocated",
+        20000.0,
+    )
+    assert slots["company"] == "Acme"
+    visitor.say("we want to automate lead scoring for our SDR team")
+    replies = contact_details_without_company(visitor, "Jo Park", "jo.park@acme-robotics.com")
+    assert "sales specialist" in visitor.texts(replies)
+    [lead] = lead_rows(stack, conversation_id=visitor.id)
+    assert (lead.company, lead.stage, lead.authority_detail) == ("Acme", "SQL", "I'm the CTO at Acme")
+
+
+def contact_details_without_company(visitor: Visitor, name: str, email: str):
+    visitor.say(name)
+    visitor.say(email)
+    assert "phone" in visitor.texts()
+    visitor.say("skip")
+    return visitor.say("yes")
+
+
+def test_correction_mid_form_and_after_the_end(visitor: Visitor, stack) -> None:
+    visitor.converse(
+        "book a demo", "/need_defined", "/authority_decision_maker", "/budget_allocated", "/timeline_immediate"
+    )
+    visitor.say("Ines")
+    replies = visitor.say("actually our budget is only planned, not approved yet")
+    assert "updated your budget" in visitor.texts(replies)
+    assert "email" in replies[-1]["text"]
+    assert "valid email" not in visitor.texts(replies)
+    assert visitor.slots()["budget"] == "planned"
+    replies = contact_details_without_company_asked(visitor, "ines@oceanic.io", "Oceanic")
+    assert visitor.slots()["lead_stage"] == "SQL"
+    replies = visitor.say("sorry, timeline is more like 6 months")
+    assert "updated your timeline" in visitor.texts(replies)
+    slots = visitor.slots()
+    assert (slots["timeline"], slots["lead_stage"], slots["lead_score"]) == ("later", "MQL", 70.0)
+    [lead] = lead_rows(stack, conversation_id=visitor.id)
+    assert (lead.timeline, lead.stage, lead.timeline_detail) == (
+        "later",
+        "MQL",
+        "sorry, timeline is more like 6 months",
+    )
+
+
+def contact_details_without_company_asked(visitor: Visitor, email: str, company: str):
+    visitor.say(email)
+    visitor.say(company)
+    visitor.say("skip")
+    return visitor.say("yes")

@@ -42,13 +42,24 @@ def test_side_question_fills_nothing_so_the_form_yields() -> None:
     assert messages == []
 
 
-def test_answer_to_a_later_question_fills_it_early() -> None:
+def test_answer_to_another_question_is_left_to_the_early_answers_action() -> None:
     tracker = make_tracker(
         "we need it live within two weeks", "timeline_immediate", 0.95, slots={"requested_slot": "authority"}
     )
     slots, _ = run(ValidateQualificationForm(), tracker)
-    assert slots.get("timeline") == "immediate"
-    assert "authority" not in slots
+    assert slots == {}
+
+
+def test_correction_of_another_answer_does_not_answer_the_open_question() -> None:
+    tracker = make_tracker(
+        "actually there's no budget",
+        "budget_none",
+        0.95,
+        {"budget_none": 0.95, "need_none": 0.03},
+        slots={"requested_slot": "need", "budget": "allocated"},
+    )
+    slots, _ = run(ValidateQualificationForm(), tracker)
+    assert "need" not in slots
 
 
 def test_invalid_email_is_explained_and_asked_again() -> None:
