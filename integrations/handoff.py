@@ -9,17 +9,13 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.outbox import enqueue
-from integrations.outbox.registry import configured_channels
 from integrations.outbox.summary import lead_summary
+from integrations.routing import Rep, RoutingPolicy, assign_rep, lead_segments
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead
 
 logger = logging.getLogger(__name__)
-
-# Stages whose leads a rep must hear about at once.
-NOTIFY_STAGES = frozenset({"SQL"})
 
 # A database that is briefly locked or restarting is retried for about three seconds.
 _db_retry = retry(
@@ -34,14 +30,30 @@ _db_retry = retry(
 class StoredLead:
     lead_id: int
     summary: dict[str, Any]
+    rep: Rep | None
+
+
+def _rep_named(policy: RoutingPolicy, name: str) -> Rep:
+    return next((rep for rep in policy.reps if rep.name == name), policy.fallback)
 
 
 @_db_retry
-def store_lead(database_url: str, record: LeadRecord, *, transcript_url: str, channels: list[str]) -> StoredLead:
+def store_lead(
+    database_url: str, record: LeadRecord, *, transcript_url: str, channels: list[str], routing: RoutingPolicy
+) -> StoredLead:
+    """Write the lead, give a hot lead its rep (once), and queue the rep's notifications, all in one transaction."""
     with transaction(database_url) as session:
         lead = save_lead(session, record)
-        summary = lead_summary(lead, transcript_url)
-        if lead.stage in NOTIFY_STAGES:
+        rep = None
+        if lead.stage in routing.assign_stages:
+            if lead.assigned_rep:
+                rep = _rep_named(routing, lead.assigned_rep)
+            else:
+                rep = assign_rep(session, routing, lead_segments(lead.phone, lead.email))
+                lead.assigned_rep = rep.name
+                session.flush()
+        summary = lead_summary(lead, transcript_url, rep.as_payload() if rep else None)
+        if rep is not None:
             enqueue(
                 session,
                 kind="sql_lead",
@@ -50,7 +62,7 @@ def store_lead(database_url: str, record: LeadRecord, *, transcript_url: str, ch
                 payload=summary,
                 channels=channels,
             )
-        return StoredLead(lead.id, summary)
+        return StoredLead(lead.id, summary, rep)
 
 
 @_db_retry
@@ -61,8 +73,13 @@ def store_handoff_request(
     request_key: str,
     payload: dict[str, Any],
     channels: list[str],
-) -> None:
+    routing: RoutingPolicy,
+) -> Rep:
+    """Queue an immediate hand-off to the next rep in turn (or the fallback queue)."""
     with transaction(database_url) as session:
+        contact = payload.get("contact") or {}
+        rep = assign_rep(session, routing, lead_segments(contact.get("phone"), contact.get("email")))
+        payload = {**payload, "rep": rep.as_payload()}
         enqueue(
             session,
             kind="handoff",
@@ -71,11 +88,4 @@ def store_handoff_request(
             payload=payload,
             channels=channels,
         )
-
-
-def deliver_now(database_url: str, outbox_log, conversation_id: str | None = None) -> None:
-    """Best-effort immediate delivery; whatever fails stays pending for the dispatcher."""
-    try:
-        dispatch_due(database_url, configured_channels(outbox_log), conversation_id=conversation_id)
-    except Exception:
-        logger.exception("immediate delivery failed; notifications stay pending")
+        return rep

@@ -14,8 +14,10 @@ from rasa_sdk.types import DomainDict
 from bot.actions.conversation import lead_source
 from bot.actions.scoring import BANT_SLOTS, qualify
 from bot.actions.settings import Settings
-from integrations.handoff import deliver_now, store_lead
+from integrations.handoff import store_lead
+from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
+from integrations.routing import load_policy as load_routing
 from integrations.store.leads import LeadRecord, utcnow
 
 logger = logging.getLogger(__name__)
@@ -72,21 +74,26 @@ class ActionQualifyLead(Action):
                 record,
                 transcript_url=settings.transcript_url,
                 channels=list(configured_channels(settings.outbox_log)),
+                routing=load_routing(settings.reps_file),
             )
         except Exception:
             logger.exception("could not store the lead of conversation %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_lead_saved_error")
             return events
-        deliver_now(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
+        deliver_soon(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
         events.append(SlotSet("lead_id", str(stored.lead_id)))
 
         if not consent:
             dispatcher.utter_message(response="utter_next_step_no_consent")
             return events + [SlotSet(slot, None) for slot in CONTACT_SLOTS]
+        rep = stored.rep
         dispatcher.utter_message(
             response=f"utter_next_step_{result.stage.lower()}",
             person_name=first_name(tracker.get_slot("person_name")),
             sla_hours=result.follow_up_hours,
             follow_up_by=follow_up_by.strftime("%a %d %b, %H:%M UTC"),
+            rep_name=rep.name if rep else "our sales team",
         )
+        if rep and rep.booking_link:
+            dispatcher.utter_message(response="utter_offer_booking", rep_name=rep.name, booking_link=rep.booking_link)
         return events

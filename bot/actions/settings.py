@@ -19,6 +19,7 @@ class Settings:
     transcript_url: str
     rasa_url: str
     rasa_token: str | None
+    reps_file: Path
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,4 +34,5 @@ class Settings:
             ),
             rasa_url=os.environ.get("RASA_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"),
             rasa_token=os.environ.get("RASA_TOKEN") or None,
+            reps_file=Path(os.environ.get("REPS_FILE", PROJECT_ROOT / "bot" / "qualification" / "reps.yml")),
         )

@@ -14,8 +14,10 @@ from rasa_sdk.types import DomainDict
 from bot.actions.conversation import lead_source, transcript
 from bot.actions.scoring import BANT_SLOTS, load_policy
 from bot.actions.settings import Settings
-from integrations.handoff import deliver_now, store_handoff_request
+from integrations.handoff import store_handoff_request
+from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
+from integrations.routing import load_policy as load_routing
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +72,9 @@ class ActionHumanHandoff(Action):
                 request_key=request_key,
                 payload=payload,
                 channels=list(configured_channels(settings.outbox_log)),
+                routing=load_routing(settings.reps_file),
             )
-            deliver_now(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
+            deliver_soon(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
         except Exception:
             logger.exception("could not record the hand-off request of %s", tracker.sender_id)
         if contact["email"]:

@@ -9,7 +9,7 @@ from integrations.store.models import Lead
 BANT_LABELS = (("need", "Need"), ("authority", "Authority"), ("budget", "Budget"), ("timeline", "Timeline"))
 
 
-def lead_summary(lead: Lead, transcript_url: str) -> dict[str, Any]:
+def lead_summary(lead: Lead, transcript_url: str, rep: dict[str, Any] | None = None) -> dict[str, Any]:
     """Structured summary (for any channel) plus a plain-text rendering of it."""
     bant = {key: {"category": getattr(lead, key), "answer": getattr(lead, f"{key}_detail")} for key, _ in BANT_LABELS}
     if lead.budget_amount is not None:
@@ -31,6 +31,7 @@ def lead_summary(lead: Lead, transcript_url: str) -> dict[str, Any]:
         "source": lead.source,
         "transcript_url": transcript_url.format(conversation_id=lead.conversation_id),
         "follow_up_by": lead.follow_up_by.isoformat() if lead.follow_up_by else None,
+        "rep": rep,
     }
     summary["text"] = render_text(summary)
     return summary
@@ -57,4 +58,6 @@ def render_text(summary: dict[str, Any]) -> str:
     lines.append(f"Transcript: {summary['transcript_url']}")
     if summary["follow_up_by"]:
         lines.append(f"Follow up by: {summary['follow_up_by']}")
+    if summary.get("rep"):
+        lines.append(f"Assigned to: {summary['rep']['name']} <{summary['rep']['email']}>")
     return "\n".join(lines)

@@ -77,3 +77,12 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RoutingCounter(Base):
+    """How many leads a group of eligible reps has received: the round-robin turn."""
+
+    __tablename__ = "routing_counters"
+
+    pool: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    turns: Mapped[int] = mapped_column(Integer, default=0)

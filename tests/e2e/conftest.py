@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,9 +97,16 @@ def lead_rows(stack: Stack, **filters: Any) -> list[Lead]:
         return list(session.scalars(query))
 
 
-def outbox_entries(stack: Stack, conversation_id: str) -> list[dict[str, Any]]:
-    path = stack.config.outbox_log
-    if not path.exists():
-        return []
-    entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [entry for entry in entries if entry["conversation_id"] == conversation_id]
+def outbox_entries(
+    stack: Stack, conversation_id: str, expected: int = 1, timeout: float = 10.0
+) -> list[dict[str, Any]]:
+    """The conversation's delivered notifications, waiting up to `timeout` for `expected` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        path = stack.config.outbox_log
+        lines = path.read_text().splitlines() if path.exists() else []
+        entries = [json.loads(line) for line in lines if line.strip()]
+        mine = [entry for entry in entries if entry["conversation_id"] == conversation_id]
+        if len(mine) >= expected or time.monotonic() > deadline:
+            return mine
+        time.sleep(0.1)

@@ -35,7 +35,8 @@ def test_sql_lead_by_typing_freely(visitor: Visitor, stack) -> None:
         "asap, within the next two weeks",
     )
     replies = contact_details(visitor, "Maria López", "maria.lopez@globex.com", "Globex Inc.", "+1 415 555 2671")
-    assert "sales specialist will contact you within 24 hours" in visitor.texts(replies)
+    assert "from our sales team will contact you within 24 hours" in visitor.texts(replies)
+    assert "calendar: https://cal.acme.example/" in visitor.texts(replies)
     slots = visitor.slots()
     assert (slots["need"], slots["authority"], slots["budget"], slots["timeline"]) == (
         "defined",
@@ -76,7 +77,7 @@ def test_mql_lead(visitor: Visitor, stack) -> None:
     assert slots["lead_stage"] == "MQL" and slots["lead_temperature"] == "warm"
     [lead] = lead_rows(stack, conversation_id=visitor.id)
     assert lead.stage == "MQL" and lead.email == "sam@initech.io"
-    assert outbox_entries(stack, visitor.id) == []
+    assert outbox_entries(stack, visitor.id, expected=0, timeout=1.0) == []
 
 
 def test_iql_lead(visitor: Visitor, stack) -> None:
@@ -238,7 +239,7 @@ def test_several_answers_in_one_message(visitor: Visitor, stack) -> None:
     assert slots["company"] == "Acme"
     visitor.say("we want to automate lead scoring for our SDR team")
     replies = contact_details_without_company(visitor, "Jo Park", "jo.park@acme-robotics.com")
-    assert "sales specialist" in visitor.texts(replies)
+    assert "from our sales team" in visitor.texts(replies)
     [lead] = lead_rows(stack, conversation_id=visitor.id)
     assert (lead.company, lead.stage, lead.authority_detail) == ("Acme", "SQL", "I'm the CTO at Acme")
 

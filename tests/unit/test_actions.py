@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -40,6 +41,16 @@ def notifications(database_url: str) -> list[Notification]:
         return list(session.scalars(select(Notification)))
 
 
+def outbox_lines(path: str, expected: int = 1, timeout: float = 5.0) -> list[dict]:
+    """Lines of the local log, waiting for the background delivery to write them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = Path(path).read_text().splitlines() if Path(path).exists() else []
+        if len(lines) >= expected or time.monotonic() > deadline:
+            return [json.loads(line) for line in lines]
+        time.sleep(0.05)
+
+
 def qualified_tracker(answers: dict, consent: bool = True, contact: dict = CONTACT, sender: str = "conv-1"):
     details = {f"{key}_detail": f"words about {key}" for key in answers}
     events = [{"event": "user", "text": "I want a demo", "metadata": SOURCE}]
@@ -57,9 +68,14 @@ def test_sql_lead_is_stored_scored_and_handed_off(action_env) -> None:
     assert lead.source == SOURCE
     assert lead.consent and lead.consent_at is not None and "store these details" in lead.consent_text
     assert lead.follow_up_by is not None
+    entry = outbox_lines(action_env["OUTBOX_LOG"])[0]
+    deadline = time.monotonic() + 5
+    while notifications(action_env["DATABASE_URL"])[0].status != "sent" and time.monotonic() < deadline:
+        time.sleep(0.05)  # the log line is written before the row is marked sent
     [notification] = notifications(action_env["DATABASE_URL"])
     assert notification.status == "sent"
-    entry = json.loads(Path(action_env["OUTBOX_LOG"]).read_text().splitlines()[0])
+    assert lead.assigned_rep == entry["rep"]["name"]
+    assert messages[1]["response"] == "utter_offer_booking"
     assert entry["kind"] == "sql_lead"
     assert entry["name"] == "Ana Lima" and entry["stage"] == "SQL"
     assert 'Need: defined - "words about need"' in entry["text"]
@@ -83,7 +99,7 @@ def test_without_consent_no_contact_details_are_stored(action_env) -> None:
     assert lead.consent is False and lead.stage == "SQL"
     assert messages[0]["response"] == "utter_next_step_no_consent"
     assert slots_of(events)["email"] is None
-    entry = json.loads(Path(action_env["OUTBOX_LOG"]).read_text().splitlines()[0])
+    entry = outbox_lines(action_env["OUTBOX_LOG"])[0]
     assert entry["email"] is None and entry["name"] is None
 
 
@@ -112,8 +128,9 @@ def test_human_handoff_notifies_with_transcript(action_env) -> None:
     tracker = make_tracker("can I talk to a person?", "human_handoff", events=events, slots={"email": "x@y.io"})
     _, messages = run(ActionHumanHandoff(), tracker)
     assert messages[0]["response"] == "utter_handoff_done"
-    entry = json.loads(Path(action_env["OUTBOX_LOG"]).read_text().splitlines()[0])
+    entry = outbox_lines(action_env["OUTBOX_LOG"])[0]
     assert entry["kind"] == "handoff"
+    assert entry["rep"]["name"]
     assert [line["text"] for line in entry["transcript"]] == ["hi", "Hi, I'm Ada", "can I talk to a person?"]
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 
 from integrations.outbox.channels.base import DeliveryError
 from integrations.outbox.dispatcher import MAX_ATTEMPTS, backoff_delay, dispatch_due
@@ -19,8 +16,7 @@ from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
 from integrations.store.migrate import upgrade
 from integrations.store.models import Lead, Notification
-
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+from tests.unit.conftest import temporary_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,24 +26,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"leads_test_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        pytest.skip(f"no PostgreSQL at {POSTGRES_ADMIN_URL}: {error.orig}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        upgrade(url)
+    with temporary_postgres_database() as url:
         yield url
-    finally:
-        from integrations.store.db import engine_for
-
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def record(conversation_id: str = "c1", email: str | None = "ana@acme.io", consent: bool = True, **overrides):

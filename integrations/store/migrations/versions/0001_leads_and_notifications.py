@@ -54,9 +54,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("email"),
     )
     with op.batch_alter_table("leads", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_leads_conversation_id"), ["conversation_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_leads_conversation_id"), ["conversation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_leads_stage"), ["stage"], unique=False)
         batch_op.create_index(batch_op.f("ix_leads_status"), ["status"], unique=False)
 
@@ -85,12 +83,8 @@ def upgrade() -> None:
             ["conversation_id"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_notifications_lead_id"), ["lead_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_notifications_status"), ["status"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_notifications_lead_id"), ["lead_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_notifications_status"), ["status"], unique=False)
 
     # ### end Alembic commands ###
 
