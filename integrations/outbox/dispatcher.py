@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from integrations.outbox.channels.base import Channel, DeliveryError
 from integrations.store.db import transaction
@@ -17,9 +18,12 @@ from integrations.store.models import Notification
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-BASE_DELAY_SECONDS = 2.0
-MAX_DELAY_SECONDS = 600.0
+# Eight tries over about 8 minutes by default; operators can stretch or shorten the schedule.
+MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
+BASE_DELAY_SECONDS = float(os.environ.get("OUTBOX_BASE_DELAY_SECONDS", 2.0))
+MAX_DELAY_SECONDS = float(os.environ.get("OUTBOX_MAX_DELAY_SECONDS", 600.0))
+# How long a dispatcher may hold a notification while sending it (well above any channel timeout).
+LEASE_SECONDS = 120.0
 
 
 @dataclass
@@ -44,57 +48,77 @@ def dispatch_due(
     limit: int = 100,
     conversation_id: str | None = None,
 ) -> DispatchReport:
-    """Try every pending notification that is due (optionally of one conversation)."""
+    """Try every notification that is due (optionally of one conversation).
+
+    Several dispatchers may run at once (the action servers' threads and the dispatcher
+    process): each notification is first claimed with one conditional UPDATE, so exactly one
+    of them sends it, on SQLite as on PostgreSQL. The claim is a lease: if the claimant dies
+    mid-send, the notification becomes due again when the lease runs out.
+    """
     now = now or utcnow()
     report = DispatchReport()
     with transaction(database_url) as session:
-        query = (
-            select(Notification.id)
-            .where(Notification.status == "pending", Notification.next_attempt_at <= now)
-            .order_by(Notification.id)
-            .limit(limit)
-        )
+        query = select(Notification.id).where(_is_due(now)).order_by(Notification.id).limit(limit)
         if conversation_id is not None:
             query = query.where(Notification.conversation_id == conversation_id)
         due_ids = list(session.scalars(query))
     for notification_id in due_ids:
-        _deliver_one(database_url, notification_id, channels, report)
+        notification = _claim(database_url, notification_id, now)
+        if notification is not None:
+            _deliver(database_url, notification, channels, report)
     return report
 
 
-def _deliver_one(
-    database_url: str, notification_id: int, channels: Mapping[str, Channel], report: DispatchReport
-) -> None:
+def _is_due(now: datetime):
+    return Notification.status.in_(("pending", "sending")) & (Notification.next_attempt_at <= now)
+
+
+def _claim(database_url: str, notification_id: int, now: datetime) -> Notification | None:
     with transaction(database_url) as session:
-        notification = session.scalars(
-            select(Notification)
-            .where(Notification.id == notification_id, Notification.status == "pending")
-            .with_for_update()
-        ).first()
-        if notification is None:
-            return  # another dispatcher took it
-        channel = channels.get(notification.channel)
-        notification.attempts += 1
-        try:
-            if channel is None:
-                raise DeliveryError(f"channel {notification.channel!r} is not configured")
-            channel.send(notification)
-        except DeliveryError as error:
-            notification.last_error = str(error)[:2000]
-            if error.permanent or notification.attempts >= MAX_ATTEMPTS:
-                notification.status = "dead"
-                report.dead += 1
-                logger.error(
-                    "notification %s is dead after %s attempts: %s", notification.id, notification.attempts, error
-                )
-            else:
-                notification.next_attempt_at = utcnow() + timedelta(
-                    seconds=backoff_delay(notification.attempts, error.retry_after)
-                )
-                report.retried += 1
-                logger.warning("notification %s failed (attempt %s): %s", notification.id, notification.attempts, error)
-            return
-        notification.status = "sent"
-        notification.delivered_at = utcnow()
-        notification.last_error = None
+        claimed = session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, _is_due(now))
+            .values(
+                status="sending",
+                attempts=Notification.attempts + 1,
+                next_attempt_at=utcnow() + timedelta(seconds=LEASE_SECONDS),
+            )
+        ).rowcount
+        if claimed != 1:
+            return None  # another dispatcher took it
+        return session.get(Notification, notification_id)
+
+
+def _deliver(
+    database_url: str, notification: Notification, channels: Mapping[str, Channel], report: DispatchReport
+) -> None:
+    """Send outside any transaction (no database lock is held during network I/O), then record the outcome."""
+    channel = channels.get(notification.channel)
+    outcome: dict = {"status": "sent", "delivered_at": utcnow(), "last_error": None}
+    try:
+        if channel is None:
+            raise DeliveryError(f"channel {notification.channel!r} is not configured")
+        channel.send(notification)
+        outcome["delivered_at"] = utcnow()
         report.sent += 1
+    except Exception as error:
+        delivery_error = (
+            error if isinstance(error, DeliveryError) else DeliveryError(f"{type(error).__name__}: {error}")
+        )
+        outcome = {"last_error": str(delivery_error)[:2000], "delivered_at": None}
+        if delivery_error.permanent or notification.attempts >= MAX_ATTEMPTS:
+            outcome["status"] = "dead"
+            report.dead += 1
+            logger.error("notification %s is dead after %s attempts: %s", notification.id, notification.attempts, error)
+        else:
+            outcome["status"] = "pending"
+            delay = backoff_delay(notification.attempts, delivery_error.retry_after)
+            outcome["next_attempt_at"] = utcnow() + timedelta(seconds=delay)
+            report.retried += 1
+            logger.warning("notification %s failed (attempt %s): %s", notification.id, notification.attempts, error)
+    with transaction(database_url) as session:
+        session.execute(
+            update(Notification)
+            .where(Notification.id == notification.id, Notification.status == "sending")
+            .values(**outcome)
+        )

@@ -1,12 +1,103 @@
-"""Which channels are enabled: the local log always; real channels when `.env` configures them."""
+"""Which channels are enabled: the local log always; real channels when `.env` configures them.
+
+A channel that is half configured (a webhook URL without its secret, a malformed secret or URL) is still
+enabled, as a channel whose deliveries fail permanently with the reason: its notifications are kept as
+dead letters that can be retried once the configuration is fixed, instead of never being written.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from integrations.outbox.channels.base import Channel
+from integrations.outbox.channels.base import Channel, DeliveryError
+from integrations.outbox.channels.http import Timeout, timeout_from_env
+from integrations.outbox.channels.hubspot import DEFAULT_BASE_URL, HubSpotChannel
 from integrations.outbox.channels.local_log import LocalLogChannel
+from integrations.outbox.channels.salesforce import DEFAULT_URL as SALESFORCE_DEFAULT_URL
+from integrations.outbox.channels.salesforce import SalesforceChannel
+from integrations.outbox.channels.slack import SlackChannel
+from integrations.outbox.channels.webhook import WebhookChannel
+from integrations.store.models import Notification
+
+logger = logging.getLogger(__name__)
+
+ENV_VARIABLES = (
+    "SLACK_WEBHOOK_URL",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "HUBSPOT_TOKEN",
+    "HUBSPOT_BASE_URL",
+    "SALESFORCE_OID",
+    "SALESFORCE_WEB_TO_LEAD_URL",
+    "SALESFORCE_RETURN_URL",
+    "CHANNEL_TIMEOUT_SECONDS",
+)
+
+
+class MisconfiguredChannel:
+    """Stands in for a channel whose settings are unusable; every delivery is a dead letter saying why."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+
+    def send(self, notification: Notification) -> None:
+        raise DeliveryError(f"{self.name} is misconfigured: {self.reason}", permanent=True)
 
 
 def configured_channels(outbox_log: Path) -> dict[str, Channel]:
-    return {"local_log": LocalLogChannel(outbox_log)}
+    settings = tuple((name, os.environ.get(name, "").strip()) for name in ENV_VARIABLES)
+    return {"local_log": LocalLogChannel(outbox_log), **_remote_channels(settings)}
+
+
+@functools.lru_cache(maxsize=4)
+def _remote_channels(settings: tuple[tuple[str, str], ...]) -> dict[str, Channel]:
+    """Built once per configuration, so each channel keeps one HTTP session (and its open connections)."""
+    env = dict(settings)
+    timeout = timeout_from_env(env)
+    channels: dict[str, Channel] = {}
+    if env["SLACK_WEBHOOK_URL"]:
+        channels["slack"] = _checked("slack", env["SLACK_WEBHOOK_URL"]) or SlackChannel(
+            env["SLACK_WEBHOOK_URL"], timeout
+        )
+    if env["WEBHOOK_URL"] or env["WEBHOOK_SECRET"]:
+        channels["webhook"] = _webhook(env, timeout)
+    if env["HUBSPOT_TOKEN"]:
+        base_url = env["HUBSPOT_BASE_URL"] or DEFAULT_BASE_URL
+        channels["hubspot"] = _checked("hubspot", base_url) or HubSpotChannel(env["HUBSPOT_TOKEN"], base_url, timeout)
+    if env["SALESFORCE_OID"]:
+        url = env["SALESFORCE_WEB_TO_LEAD_URL"] or SALESFORCE_DEFAULT_URL
+        channels["salesforce"] = _checked("salesforce", url) or SalesforceChannel(
+            env["SALESFORCE_OID"], url, timeout, return_url=env["SALESFORCE_RETURN_URL"] or None
+        )
+    for channel in channels.values():
+        if isinstance(channel, MisconfiguredChannel):
+            logger.error(
+                "%s is misconfigured: %s; its notifications will be dead letters", channel.name, channel.reason
+            )
+    return channels
+
+
+def _webhook(env: Mapping[str, str], timeout: Timeout) -> Channel:
+    if not env["WEBHOOK_URL"]:
+        return MisconfiguredChannel("webhook", "WEBHOOK_SECRET is set but WEBHOOK_URL is not")
+    if not env["WEBHOOK_SECRET"]:
+        return MisconfiguredChannel("webhook", "WEBHOOK_URL is set but WEBHOOK_SECRET is not (messages must be signed)")
+    problem = _checked("webhook", env["WEBHOOK_URL"])
+    if problem:
+        return problem
+    try:
+        return WebhookChannel(env["WEBHOOK_URL"], env["WEBHOOK_SECRET"], timeout)
+    except ValueError as error:
+        return MisconfiguredChannel("webhook", f"WEBHOOK_SECRET: {error}")
+
+
+def _checked(name: str, url: str) -> MisconfiguredChannel | None:
+    """Only http(s) URLs; the URL itself is not repeated in the reason because it may hold a secret."""
+    if url.startswith(("https://", "http://")) and len(url) > len("https://"):
+        return None
+    return MisconfiguredChannel(name, "its URL must start with https:// (or http://)")

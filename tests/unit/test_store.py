@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from integrations.outbox.channels.base import DeliveryError
 from integrations.outbox.dispatcher import MAX_ATTEMPTS, backoff_delay, dispatch_due
@@ -143,3 +145,44 @@ def test_backoff_grows_and_has_jitter() -> None:
     delays = [backoff_delay(attempt) for attempt in range(1, 8)]
     assert delays[0] <= 2.0 and delays[-1] >= 32
     assert backoff_delay(1, retry_after=120) == 120
+
+
+class CountingChannel:
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, notification: Notification) -> None:
+        time.sleep(0.01)  # a real send takes a while; a second dispatcher must not send it meanwhile
+        self.sent.append(notification.idempotency_key)
+
+
+def test_concurrent_dispatchers_send_each_notification_once(store_url: str) -> None:
+    with transaction(store_url) as session:
+        for index in range(30):
+            lead = save_lead(session, record(f"c{index}", email=f"lead{index}@x.io"))
+            enqueue(
+                session,
+                kind="sql_lead",
+                conversation_id=f"c{index}",
+                lead_id=lead.id,
+                payload={},
+                channels=["counting"],
+            )
+    channel = CountingChannel()
+    threads = [threading.Thread(target=dispatch_due, args=(store_url, {"counting": channel})) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(channel.sent) == len(set(channel.sent)) == 30
+
+
+def test_a_crashed_send_is_retried_after_its_lease(store_url: str) -> None:
+    queue_one(store_url)
+    with transaction(store_url) as session:  # a dispatcher claimed it and died
+        session.execute(update(Notification).values(status="sending", next_attempt_at=utcnow() + timedelta(minutes=2)))
+    channel = FlakyChannel(failures=0)
+    assert dispatch_due(store_url, {"flaky": channel}).sent == 0
+    assert dispatch_due(store_url, {"flaky": channel}, now=utcnow() + timedelta(minutes=3)).sent == 1

@@ -1,0 +1,269 @@
+"""leads: the sales reps' command-line tool for the lead store and the notification outbox.
+
+Exit codes: 0 done, 1 not found or refused (or the database cannot be reached), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from integrations.leads import export, queries, render
+from integrations.leads.queries import LeadFilter, NotFoundError, RefusedError
+from integrations.leads.transcripts import (
+    TranscriptUnavailableError,
+    absolute_sqlite_url,
+    load_transcript,
+    sqlite_path,
+    tracker_url,
+)
+from integrations.store.db import transaction
+from integrations.store.leads import utcnow
+
+EXAMPLES = """\
+examples:
+  leads list --stage SQL --overdue          hot leads nobody has contacted in time
+  leads list --rep "Maria López" --status claimed
+  leads show 42                             every detail, the notifications and the transcript
+  leads claim 42 --rep "Maria López"        take the lead (refused if another rep has it)
+  leads contacted 42                        the visitor was contacted: no longer overdue
+  leads export --format csv --output leads.csv --stage SQL
+  leads outbox --status dead                notifications that gave up
+  leads retry --all-dead                    queue them again for the dispatcher
+
+The lead store is DATABASE_URL (default sqlite:///var/leads.db); transcripts come from Rasa's
+tracker store, TRACKER_DB_URL (default sqlite:///var/tracker.db). Both are read from .env too.
+"""
+
+
+class CommandError(Exception):
+    """A problem the user can fix, reported in one line with exit code 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "retry" and bool(args.ids) == bool(args.all_dead):
+            args.subparser.error("give notification ids or --all-dead (one of the two)")
+    except SystemExit as exit_:  # argparse: --help exits 0, mistakes exit 2
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        return args.handler(args)
+    except (NotFoundError, RefusedError, CommandError) as error:
+        print(f"leads: {error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        reason = getattr(error, "orig", None) or error
+        print(f"leads: the lead store cannot be used: {reason}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leads",
+        description="List, inspect, claim and export leads; list and retry rep notifications.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], summary: str, details: str = ""
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=f"{summary} {details}".strip())
+        sub.set_defaults(handler=handler, subparser=sub)
+        return sub
+
+    listing = command("list", cmd_list, "Leads as a table, newest first.")
+    _add_filters(listing, default_limit=50)
+
+    show = command("show", cmd_show, "Every field of one lead, its notifications and its conversation transcript.")
+    show.add_argument("id", type=_positive_int, help="lead id (first column of `leads list`)")
+
+    claim = command("claim", cmd_claim, "Assign a lead to yourself; refused if another rep has it.")
+    claim.add_argument("id", type=_positive_int, help="lead id")
+    claim.add_argument("--rep", required=True, metavar="NAME", help="your name as in the rep list")
+    claim.add_argument("--force", action="store_true", help="take the lead over from another rep")
+
+    contacted = command("contacted", cmd_contacted, "Record that the visitor was contacted (no longer overdue).")
+    contacted.add_argument("id", type=_positive_int, help="lead id")
+    contacted.add_argument("--rep", metavar="NAME", help="who contacted them (assigns the lead if it has no rep)")
+    contacted.add_argument("--force", action="store_true", help="record it even though another rep has the lead")
+
+    exporting = command(
+        "export",
+        cmd_export,
+        "Every field of the matching leads as CSV or JSON.",
+        "JSON keeps every value verbatim; in CSV, JSON fields are JSON text and a cell that a spreadsheet "
+        "would run as a formula (=, +, -, @) starts with an apostrophe.",
+    )
+    exporting.add_argument("--format", required=True, choices=("csv", "json"), help="output format")
+    exporting.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    _add_filters(exporting, default_limit=None)
+
+    outbox = command("outbox", cmd_outbox, "Notifications to reps and CRMs, newest first.")
+    outbox.add_argument("--status", choices=queries.NOTIFICATION_STATUSES, help="only notifications in this state")
+    outbox.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="at most N rows (default 50)")
+
+    retry = command(
+        "retry",
+        cmd_retry,
+        "Queue notifications again: pending, due now, attempts reset.",
+        "The dispatcher (python -m integrations.outbox.worker) delivers them on its next round.",
+    )
+    retry.add_argument("ids", nargs="*", type=_positive_int, metavar="ID", help="notification ids")
+    retry.add_argument("--all-dead", action="store_true", help="every notification that gave up")
+    retry.add_argument("--force", action="store_true", help="also queue notifications already sent (sent twice)")
+    return parser
+
+
+def _add_filters(parser: argparse.ArgumentParser, *, default_limit: int | None) -> None:
+    parser.add_argument("--stage", type=str.upper, choices=queries.STAGES, help="SQL (hot), MQL (warm) or IQL (cold)")
+    parser.add_argument("--status", type=str.lower, choices=queries.STATUSES, help="where the lead is in follow-up")
+    parser.add_argument("--rep", metavar="NAME", help="leads assigned to this rep (case-insensitive)")
+    parser.add_argument("--overdue", action="store_true", help="past the follow-up deadline and not contacted")
+    limit_help = f"at most N leads (default {default_limit})" if default_limit else "at most N leads (default all)"
+    parser.add_argument("--limit", type=_positive_int, default=default_limit, metavar="N", help=limit_help)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
+    return value
+
+
+def _filters(args: argparse.Namespace) -> LeadFilter:
+    return LeadFilter(stage=args.stage, status=args.status, rep=args.rep, overdue=args.overdue, limit=args.limit)
+
+
+def lead_store_url() -> str:
+    from bot.actions.settings import Settings  # also loads .env, which may set TRACKER_DB_URL
+
+    url = absolute_sqlite_url(Settings.from_env().database_url)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise CommandError(f"no lead store at {path}; create it with `make migrate`")
+    return url
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    now = _now()
+    with transaction(lead_store_url()) as session:
+        leads = list(session.scalars(queries.select_leads(_filters(args), now)))
+        print(render.leads_table(leads, now))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    now = _now()
+    with transaction(lead_store_url()) as session:
+        lead = queries.get_lead(session, args.id)
+        notifications = queries.lead_notifications(session, lead)
+        url = tracker_url()
+        try:
+            lines = load_transcript(url, lead.conversation_id)
+            started = f", started {lines[0].at:%Y-%m-%d %H:%M} UTC" if lines and lines[0].at else ""
+            note = f"{len(lines)} messages{started}, from {_redacted(url)}"
+        except TranscriptUnavailableError as error:
+            lines, note = None, f"not available: {error}"
+        print(render.lead_details(lead, notifications, lines, note, now))
+    return 0
+
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    with transaction(lead_store_url()) as session:
+        change = queries.claim_lead(session, args.id, args.rep, force=args.force, now=_now())
+    print(render.clean(change.message))
+    return 0
+
+
+def cmd_contacted(args: argparse.Namespace) -> int:
+    with transaction(lead_store_url()) as session:
+        change = queries.mark_contacted(session, args.id, args.rep, force=args.force, now=_now())
+    print(render.clean(change.message))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    write = export.write_csv if args.format == "csv" else export.write_json
+    with transaction(lead_store_url()) as session:
+        leads = list(session.scalars(queries.select_leads(_filters(args), _now())))
+    if not args.output:
+        write(leads, sys.stdout)
+        return 0
+    path = _caller_path(args.output)
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            count = write(leads, out)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror}") from error
+    print(f"wrote {count} leads to {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    with transaction(lead_store_url()) as session:
+        notifications = list(session.scalars(queries.select_notifications(args.status, args.limit)))
+        print(render.notifications_table(notifications))
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    with transaction(lead_store_url()) as session:
+        result = queries.retry_notifications(session, args.ids, all_dead=args.all_dead, force=args.force, now=_now())
+    if result.retried:
+        ids = ", ".join(str(notification_id) for notification_id in result.retried)
+        print(f"queued again: {ids}; the dispatcher delivers them on its next round")
+        print("(not running? deliver now with: .venvs/actions/bin/python -m integrations.outbox.worker --once)")
+    elif args.all_dead:
+        print("no dead notifications")
+    for notification_id in result.missing:
+        print(f"leads: no notification with id {notification_id}", file=sys.stderr)
+    for notification_id in result.refused:
+        print(f"leads: notification {notification_id} was already sent; --force sends it again", file=sys.stderr)
+    return 1 if result.missing or result.refused else 0
+
+
+def _caller_path(name: str) -> Path:
+    """A relative --output is relative to where the user typed the command (scripts/leads cds to the repo)."""
+    path = Path(name).expanduser()
+    if path.is_absolute():
+        return path
+    return Path(os.environ.get("LEADS_CALLER_CWD") or os.getcwd()) / path
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run() -> None:
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `leads list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    run()

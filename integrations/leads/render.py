@@ -1,0 +1,195 @@
+"""What the CLI prints: the leads table, one lead in full, the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from integrations.leads.export import FIELDS
+from integrations.leads.queries import as_utc, is_overdue
+from integrations.leads.terminal import clean, display_width, indent_continuation, pad, table
+from integrations.leads.transcripts import Line
+from integrations.store.models import Lead, Notification
+
+LABEL_WIDTH = 15
+
+
+def when(value: datetime | None, *, seconds: bool = False) -> str:
+    value = as_utc(value)
+    if value is None:
+        return "-"
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M")
+
+
+def follow_up(lead: Lead, now: datetime, *, seconds: bool = False) -> str:
+    text = when(lead.follow_up_by, seconds=seconds)
+    return f"{text} OVERDUE" if is_overdue(lead, now) else text
+
+
+def leads_table(leads: Sequence[Lead], now: datetime) -> str:
+    if not leads:
+        return "no leads match"
+    headers = ("ID", "WHEN", "STAGE", "SCORE", "NAME", "COMPANY", "EMAIL", "REP", "STATUS", "FOLLOW UP BY")
+    rows = [
+        (
+            lead.id,
+            when(lead.created_at),
+            f"{lead.stage}/{lead.temperature}",
+            lead.score,
+            lead.person_name,
+            lead.company,
+            lead.email,
+            lead.assigned_rep,
+            lead.status,
+            follow_up(lead, now),
+        )
+        for lead in leads
+    ]
+    widths = {"NAME": 24, "COMPANY": 22, "EMAIL": 32, "REP": 16}
+    overdue = sum(is_overdue(lead, now) for lead in leads)
+    noun = "lead" if len(leads) == 1 else "leads"
+    return f"{table(headers, rows, widths)}\n\n{len(leads)} {noun}, {overdue} overdue"
+
+
+def _field(label: str, value: Any) -> str:
+    text = clean(value, keep_newlines=True) if value not in (None, "") else "-"
+    return "  " + pad(label, LABEL_WIDTH) + indent_continuation(text, 2 + LABEL_WIDTH)
+
+
+def _quoted(value: str | None) -> str:
+    return "-" if value is None else f'"{value}"'
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def _answer(label: str, category: str | None, words: str | None) -> str:
+    category_text = pad(clean(category) or "-", 16)
+    words_text = indent_continuation(clean(_quoted(words), keep_newlines=True), 2 + LABEL_WIDTH + 16)
+    return "  " + pad(label, LABEL_WIDTH) + category_text + words_text
+
+
+def _amount(lead: Lead) -> str:
+    parts = (
+        f"{lead.budget_amount:,.2f}".removesuffix(".00") if lead.budget_amount is not None else None,
+        lead.budget_currency,
+        f"per {lead.budget_period}" if lead.budget_period else None,
+    )
+    return " ".join(part for part in parts if part)
+
+
+def lead_details(
+    lead: Lead,
+    notifications: Sequence[Notification],
+    transcript: Sequence[Line] | None,
+    transcript_note: str,
+    now: datetime,
+) -> str:
+    """Every column of the lead, its notifications and its transcript."""
+    shown: set[str] = set()
+
+    def field(label: str, name: str, value: Any = None) -> str:
+        shown.add(name)
+        return _field(label, getattr(lead, name) if value is None else value)
+
+    out = [f"Lead {lead.id}: {lead.stage} ({lead.temperature}), score {lead.score}, status {lead.status}"]
+    out += [
+        field("conversation", "conversation_id"),
+        field("created", "created_at", when(lead.created_at, seconds=True)),
+        field("updated", "updated_at", when(lead.updated_at, seconds=True)),
+        "",
+        "Contact",
+        field("name", "person_name"),
+        field("email", "email"),
+        field("free-mail", "email_is_freemail", _yes_no(lead.email_is_freemail)),
+        field("company", "company"),
+        field("phone", "phone"),
+        "",
+        "Consent",
+        field("given", "consent", _yes_no(lead.consent)),
+        field("at", "consent_at", when(lead.consent_at, seconds=True)),
+        field("wording", "consent_text", _quoted(lead.consent_text)),
+        "",
+        "Qualification (category, then the visitor's own words)",
+    ]
+    for name in ("need", "authority", "budget", "timeline"):
+        shown.update((name, f"{name}_detail"))
+        out.append(_answer(name, getattr(lead, name), getattr(lead, f"{name}_detail")))
+        if name == "budget":
+            shown.update(("budget_amount", "budget_currency", "budget_period"))
+            out.append(_field("budget amount", _amount(lead)))
+    out += [
+        "",
+        "Score",
+        field("score", "score", str(lead.score)),
+        field("stage", "stage", f"{lead.stage} ({lead.temperature})"),
+    ]
+    shown.update(("temperature", "reasons"))
+    reasons = lead.reasons or []
+    out.append(_field("why", "\n".join(str(reason) for reason in reasons) if reasons else None))
+    out += ["", "Source"]
+    shown.add("source")
+    source = lead.source or {}
+    out += [_field(str(key), value) for key, value in source.items()] or ["  -"]
+    out += [
+        "",
+        "Follow-up",
+        field("rep", "assigned_rep"),
+        field("status", "status"),
+        field("follow up by", "follow_up_by", follow_up(lead, now, seconds=True)),
+    ]
+    shown.add("id")
+    others = [name for name in FIELDS if name not in shown]
+    if others:  # columns added to the table after this tool was written
+        out += ["", "Other fields"] + [_field(name, getattr(lead, name)) for name in others]
+    out += ["", f"Notifications ({len(notifications)})"]
+    out.append(_indent(notifications_table(notifications)) if notifications else "  none")
+    out += ["", f"Transcript ({transcript_note})"]
+    out.append(_indent(transcript_text(transcript)) if transcript else "  no messages")
+    return "\n".join(out)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line if line else line for line in text.splitlines())
+
+
+def transcript_text(lines: Sequence[Line]) -> str:
+    rendered = []
+    speaker_width = max(display_width(line.speaker) for line in lines)
+    for line in lines:
+        stamp = line.at.strftime("%H:%M:%S") if line.at else "--:--:--"
+        prefix = f"{stamp}  {pad(line.speaker, speaker_width)}  "
+        body = clean(line.text, keep_newlines=True) or ("(buttons only)" if line.buttons else "(no text)")
+        if line.buttons:
+            body += "\n[" + " | ".join(clean(title) for title in line.buttons) + "]"
+        rendered.append(prefix + indent_continuation(body, len(prefix)))
+    return "\n".join(rendered)
+
+
+def _next_or_sent(notification: Notification) -> str:
+    if notification.status == "sent":
+        return when(notification.delivered_at)
+    return when(notification.next_attempt_at) if notification.status == "pending" else "-"
+
+
+def notifications_table(notifications: Sequence[Notification]) -> str:
+    if not notifications:
+        return "no notifications match"
+    headers = ("ID", "LEAD", "KIND", "CHANNEL", "STATUS", "ATTEMPTS", "CREATED", "NEXT TRY / SENT", "LAST ERROR")
+    rows = [
+        (
+            notification.id,
+            notification.lead_id,
+            notification.kind,
+            notification.channel,
+            notification.status,
+            notification.attempts,
+            when(notification.created_at),
+            _next_or_sent(notification),
+            notification.last_error,
+        )
+        for notification in notifications
+    ]
+    return table(headers, rows, {"LAST ERROR": 60, "KIND": 12, "CHANNEL": 14})

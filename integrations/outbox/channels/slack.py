@@ -1,0 +1,237 @@
+"""Slack incoming webhook: a Block Kit message a rep can act on without opening anything else.
+
+Everything the visitor typed is escaped for mrkdwn (&, <, >), so a name such as `<!channel>` or
+`<https://evil|click>` shows up as text and can neither ping anyone nor hide a link. Long answers are
+clipped to stay inside Block Kit's limits, which Slack enforces by rejecting the whole message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from integrations.outbox.channels.http import Timeout, delivery_errors, new_session, post, raise_for_answer
+from integrations.store.models import Notification
+
+# Block Kit limits (https://api.slack.com/reference/block-kit/blocks)
+MAX_HEADER = 150
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_URL = 3000
+# How much of the visitor's own words goes into the message; the transcript link has the rest.
+MAX_ANSWER = 300
+MAX_TRANSCRIPT_LINE = 280
+TRANSCRIPT_LINES = 8
+
+BANT_LABELS = (("need", "Need"), ("authority", "Authority"), ("budget", "Budget"), ("timeline", "Timeline"))
+TEMPERATURE_ICONS = {"hot": ":fire:", "warm": ":sunny:", "cold": ":snowflake:"}
+_USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,})>?")
+_CHANNEL_ID = re.compile(r"<?#?(C[A-Z0-9]{2,})(?:\|[^>]*)?>?")
+
+
+class SlackChannel:
+    name = "slack"
+
+    def __init__(self, webhook_url: str, timeout: Timeout) -> None:
+        self.webhook_url = webhook_url
+        self.timeout = timeout
+        self.session = new_session()
+
+    def send(self, notification: Notification) -> None:
+        with delivery_errors(self.name):
+            message = build_message(notification)
+            response = post(self.session, self.webhook_url, service=self.name, timeout=self.timeout, json=message)
+            raise_for_answer(response, self.name)
+
+
+def build_message(notification: Notification) -> dict[str, Any]:
+    """The webhook body for one notification: fallback text (for the push notification) plus blocks."""
+    payload = notification.payload or {}
+    if notification.kind == "sql_lead":
+        return _lead_message(payload)
+    if notification.kind == "handoff":
+        return _handoff_message(payload)
+    text = escape(clip(str(payload.get("text") or notification.kind), MAX_ANSWER))
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; after this, text cannot form links, mentions or commands."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """One line of at most `limit` characters (before escaping), so a long answer cannot break the layout."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def visitor(value: Any, limit: int = MAX_ANSWER, missing: str = "not given") -> str:
+    """Visitor-supplied text, clipped and escaped; `missing` (ours, in italics) when there is none."""
+    if value is None or not str(value).strip():
+        return f"_{missing}_"
+    return escape(clip(str(value), limit))
+
+
+def mention(rep: dict[str, Any] | None) -> str | None:
+    """`<@U123>` for a Slack user ID, `<#C123>` for a channel ID, otherwise the target as plain text."""
+    if not rep:
+        return None
+    target = str(rep.get("slack") or "").strip()
+    if not target:
+        return escape(clip(str(rep["name"]), 100)) if rep.get("name") else None
+    if match := _USER_ID.fullmatch(target):
+        return f"<@{match.group(1)}>"
+    if match := _CHANNEL_ID.fullmatch(target):
+        return f"<#{match.group(1)}>"
+    return escape(clip(target, 100))
+
+
+def _lead_message(payload: dict[str, Any]) -> dict[str, Any]:
+    temperature = str(payload.get("temperature") or "new")
+    icon = TEMPERATURE_ICONS.get(temperature, ":bell:")
+    score = payload.get("score")
+    title = (
+        f"{icon} {temperature.upper()} lead · {payload.get('stage') or '?'} · score {'?' if score is None else score}"
+    )
+    who = f"*{visitor(payload.get('name'), 100, 'name not given')}* at *{visitor(payload.get('company'), 100)}*"
+    rep = mention(payload.get("rep"))
+    if rep:
+        who += f"\nRep: {rep}"
+    email = visitor(payload.get("email"), 200)
+    if payload.get("email") and payload.get("email_is_freemail"):
+        email += "  :warning: free-mail address"
+    bant_fields = []
+    for key, label in BANT_LABELS:
+        item = (payload.get("bant") or {}).get(key) or {}
+        category = visitor(item.get("category"), 40, "not answered")
+        answer = item.get("answer")
+        quote = f"\n“{visitor(answer)}”" if answer else ""
+        bant_fields.append(f"*{label}:* {category}{quote}")
+    blocks: list[dict[str, Any]] = [
+        _header(title),
+        _section(who),
+        _fields([f"*Email*\n{email}", f"*Phone*\n{visitor(payload.get('phone'), 40)}"]),
+        _fields(bant_fields),
+    ]
+    reasons = [escape(clip(str(reason), 200)) for reason in payload.get("reasons") or []]
+    if reasons:
+        blocks.append(_section(_fit("*Why*\n" + "\n".join(f"• {reason}" for reason in reasons))))
+    context = _source_line(payload.get("source"))
+    follow_up = _date(payload.get("follow_up_by"))
+    if follow_up:
+        context.append(f"*Follow up by* {follow_up}")
+    if context:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(part)} for part in context]})
+    blocks.extend(_transcript(payload.get("transcript_url")))
+    fallback = f"{temperature.upper()} lead: {visitor(payload.get('name'), 100, 'name not given')}"
+    return {"text": fallback, "blocks": blocks}
+
+
+def _handoff_message(payload: dict[str, Any]) -> dict[str, Any]:
+    person = payload.get("contact") or {}
+    who = f"*{visitor(person.get('person_name'), 100, 'name not given')}*"
+    if person.get("company"):
+        who += f" at *{visitor(person.get('company'), 100)}*"
+    who += " wants to talk to someone now."
+    rep = mention(payload.get("rep"))
+    if rep:
+        who += f"\nRep: {rep}"
+    blocks: list[dict[str, Any]] = [_header(":raising_hand: Visitor asked for a human"), _section(who)]
+    if person.get("email") or person.get("phone"):
+        blocks.append(
+            _fields([f"*Email*\n{visitor(person.get('email'), 200)}", f"*Phone*\n{visitor(person.get('phone'), 40)}"])
+        )
+    else:
+        blocks.append(_section("_No email or phone yet: answer in the chat while they are still there._"))
+    answers = payload.get("answers") or {}
+    known = [f"{label}: {visitor(answers[key], 40)}" for key, label in BANT_LABELS if answers.get(key)]
+    if known:
+        blocks.append(_section("*Known so far* " + " · ".join(known)))
+    lines = _last_lines(payload.get("transcript") or [])
+    if lines:
+        blocks.append(_section(lines))
+    context = _source_line(payload.get("source"))
+    if context:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(part)} for part in context]})
+    blocks.extend(_transcript(payload.get("transcript_url")))
+    fallback = f"Visitor asked for a human: {visitor(person.get('person_name'), 100, 'name not given')}"
+    return {"text": fallback, "blocks": blocks}
+
+
+def _last_lines(transcript: list[dict[str, Any]]) -> str:
+    """The latest messages that fit in one section, oldest first."""
+    heading = "*Last messages*"
+    picked: list[str] = []
+    size = len(heading)
+    for line in reversed(transcript[-TRANSCRIPT_LINES:]):
+        speaker = "*Visitor:*" if line.get("from") == "visitor" else "_Bot:_"
+        rendered = f"{speaker} {visitor(line.get('text'), MAX_TRANSCRIPT_LINE, '(empty)')}"
+        if size + len(rendered) + 1 > MAX_SECTION:
+            break
+        picked.append(rendered)
+        size += len(rendered) + 1
+    return "\n".join([heading, *reversed(picked)]) if picked else ""
+
+
+def _source_line(source: dict[str, Any] | None) -> list[str]:
+    source = source or {}
+    parts = []
+    if source.get("page_url"):
+        # shown as text, not as a <url|label> link: the page URL comes from the visitor's browser
+        parts.append(f"*Source* {visitor(source['page_url'], 300)}")
+    campaign = [f"{key}={visitor(source[key], 80)}" for key in ("utm_source", "utm_campaign") if source.get(key)]
+    if campaign:
+        parts.append(" · ".join(campaign))
+    return parts
+
+
+def _date(value: Any) -> str | None:
+    """Slack's date token shows the deadline in the reader's own time zone; the ISO text is the fallback."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return visitor(value, 40)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    fallback = escape(when.isoformat(timespec="minutes"))
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def _transcript(url: Any) -> list[dict[str, Any]]:
+    if not url:
+        return []
+    url = str(url)
+    if url.startswith(("https://", "http://")) and len(url) <= MAX_URL:
+        button = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Open transcript"},
+            "url": url,
+            "action_id": "open_transcript",
+        }
+        return [{"type": "actions", "elements": [button]}]
+    return [_section(f"*Transcript* {visitor(url, 500)}")]
+
+
+def _header(text: str) -> dict[str, Any]:
+    text = text if len(text) <= MAX_HEADER else text[: MAX_HEADER - 1] + "…"
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _fit(text)}}
+
+
+def _fields(texts: list[str]) -> dict[str, Any]:
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": _fit(text, MAX_FIELD)} for text in texts]}
+
+
+def _fit(text: str, limit: int = MAX_SECTION) -> str:
+    """Last-resort cut that never splits an escape such as &amp; (the parts are already clipped)."""
+    if len(text) <= limit:
+        return text
+    cut = re.sub(r"&[a-z]*$", "", text[: limit - 1])
+    return cut + "…"
