@@ -58,9 +58,7 @@ def main() -> None:
                 deadline = time.monotonic() + 30
                 while time.monotonic() < deadline:
                     arrived = [
-                        item.at
-                        for item in receivers.on("slack")
-                        if f"bench{index}@latency.io" in item.body.decode()
+                        item.at for item in receivers.on("slack") if f"bench{index}@latency.io" in item.body.decode()
                     ]
                     if arrived:
                         latencies.append(arrived[0] - sent_at)
