@@ -76,7 +76,12 @@ test-stories: envs train
 test-e2e: envs train
 	$(PY) -m pytest tests/e2e
 
-test: envs lint test-unit validate train test-stories test-e2e
+.PHONY: test-browser
+test-browser: envs train
+	@scripts/ensure_chromium.sh
+	$(PY) -m pytest tests/browser
+
+test: envs lint test-unit validate train test-stories test-e2e test-browser
 
 lock:
 	scripts/lock.sh

@@ -1,0 +1,155 @@
+"""Rasa's socketio channel, fixed for the website widget.
+
+Registered in credentials.yml as `integrations.web.socketio_channel.LeadSocketIOInput`. It
+keeps Rasa's settings, the channel name `socketio` and the standard events
+(`session_request`/`session_confirm`, `user_uttered`/`bot_uttered`), so Rasa's tooling and
+any socketio client keep working, and changes four things of Rasa 3.6.21's channel:
+
+* the socket joins its conversation's room: Rasa calls python-socketio 5.x's coroutine
+  `enter_room` without awaiting it, so with `session_persistence` no reply ever reached
+  the browser;
+* the page URL, referrer and UTM parameters of the message metadata reach the tracker
+  (the lead's source, read by `bot/actions/conversation.py`); other metadata keys are
+  dropped and values are truncated, so a client cannot store arbitrary data;
+* a message that carries a `message_id` is handled once: when a client re-sends it after a
+  dropped connection, the bot's replies to it are sent again to that socket instead of
+  the message being processed twice;
+* replies to such a message carry `reply_to` (the message id) and `index` (0, 1, ...), so a
+  client can tell a repeated reply from a new one. Messages without `message_id` get
+  exactly Rasa's replies.
+
+Runs inside Rasa's environment: imports only rasa, sanic and socketio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+from socketio import AsyncServer
+
+logger = logging.getLogger(__name__)
+
+SOURCE_KEYS = ("page_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+MAX_VALUE_LENGTH = 2000
+MAX_ID_LENGTH = 128  # session and message ids; the tracker's sender_id column holds 255
+REMEMBERED_MESSAGES = 5000
+
+
+def source_metadata(raw: Any) -> dict[str, str]:
+    """The lead-source keys of a message's metadata (a dict or a JSON string), as truncated strings."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {key: str(raw[key])[:MAX_VALUE_LENGTH] for key in SOURCE_KEYS if raw.get(key) not in (None, "")}
+
+
+def valid_id(value: Any) -> str | None:
+    """A client-chosen id if it is a non-empty string of sensible length, else None."""
+    if isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH:
+        return value
+    return None
+
+
+class HandledMessage:
+    """The replies to one client message, and whether the bot has finished answering it."""
+
+    def __init__(self) -> None:
+        self.replies: list[dict[str, Any]] = []
+        self.done = asyncio.Event()
+
+
+class RecordingOutput(SocketIOOutput):
+    """Rasa's socketio output that numbers each reply to a message and keeps a copy of it."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, message_id: str, handled: HandledMessage) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.message_id = message_id
+        self.handled = handled
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if isinstance(response, dict):
+            response = {**response, "reply_to": self.message_id, "index": len(self.handled.replies)}
+            self.handled.replies.append(response)
+        await super()._send_message(socket_id, response)
+
+
+class LeadSocketIOInput(SocketIOInput):
+    """`SocketIOInput` that joins rooms, carries the lead's source and handles each message once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handled: OrderedDict[tuple[str, str], HandledMessage] = OrderedDict()
+
+    def _remember(self, key: tuple[str, str]) -> HandledMessage:
+        handled = self._handled[key] = HandledMessage()
+        if len(self._handled) > REMEMBERED_MESSAGES:
+            self._handled.popitem(last=False)
+        return handled
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        socketio_webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None  # set by super().blueprint
+
+        async def session_request(sid: str, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id = valid_id(data.get("session_id")) or uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            if self.session_persistence:
+                sender_id = valid_id(data.get("session_id"))
+                if sender_id is None:
+                    logger.warning("Ignored a socketio message without a valid session_id (send session_request).")
+                    return
+            else:
+                sender_id = sid
+            message_id = valid_id(data.get("message_id"))
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            handled: HandledMessage | None = None
+            if message_id is not None:
+                key = (sender_id, message_id)
+                if key in self._handled:  # re-sent after a dropped connection: repeat the replies, once done
+                    earlier = self._handled[key]
+                    await earlier.done.wait()
+                    for reply in earlier.replies:
+                        await sio.emit(self.bot_message_evt, reply, room=sid, namespace=self.namespace)
+                    return
+                handled = self._remember(key)
+                output = RecordingOutput(sio, self.bot_message_evt, message_id, handled)
+            text = data.get("message", "")
+            message = UserMessage(
+                text if isinstance(text, str) else str(text),
+                output,
+                sender_id,
+                input_channel=self.name(),
+                message_id=message_id,
+                metadata=source_metadata(data.get(self.metadata_key)),
+            )
+            try:
+                await on_new_message(message)
+            finally:
+                if handled is not None:
+                    handled.done.set()
+
+        # Replace the handlers Rasa registered for these events; connect/disconnect stay as they are.
+        sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+        return socketio_webhook

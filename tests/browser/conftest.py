@@ -1,0 +1,166 @@
+"""A real stack with the demo page, and Debian's Chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from integrations.store.migrate import upgrade
+from integrations.store.models import Lead
+from stack import MODEL, ROOT, Stack, StackConfig
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TURN_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}; run `make train` first")
+    state = tmp_path_factory.mktemp("browser-stack")
+    config = StackConfig(
+        rasa_port=16005,
+        actions_port=16055,
+        web_port=18081,
+        rasa_token=secrets.token_urlsafe(16),
+        database_url=f"sqlite:///{state / 'leads.db'}",
+        tracker_db=state / "tracker.db",
+        outbox_log=state / "outbox.log",
+        state_dir=state,
+    )
+    upgrade(config.database_url)
+    running = Stack(config, log_dir=ROOT / "tests" / "reports" / "browser-logs", web=True)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; run scripts/ensure_chromium.sh")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Chat:
+    """The widget on one page, used the way a visitor would."""
+
+    def __init__(self, page: Page, stack: Stack) -> None:
+        self.page = page
+        self.stack = stack
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+
+    # parts of the widget (Playwright's CSS locators reach into its open shadow root)
+    @property
+    def launcher(self) -> Locator:
+        return self.page.locator(".launcher")
+
+    @property
+    def panel(self) -> Locator:
+        return self.page.get_by_role("dialog", name="Chat with Ada")
+
+    @property
+    def input(self) -> Locator:
+        return self.page.get_by_role("textbox", name="Your message")
+
+    @property
+    def bot_messages(self) -> Locator:
+        return self.page.locator(".msg.bot")
+
+    @property
+    def user_messages(self) -> Locator:
+        return self.page.locator(".msg.user")
+
+    @property
+    def typing(self) -> Locator:
+        return self.page.locator(".typing")
+
+    def reply_button(self, title: str) -> Locator:
+        return self.page.locator(".replies button", has_text=title)
+
+    def open(self) -> None:
+        self.launcher.click()
+        expect(self.panel).to_be_visible()
+        expect(self.input).to_be_focused()
+
+    def turn(self, action: Callable[[], Any], expected: str) -> list[str]:
+        """Do something, wait for the bot's whole answer, check it says `expected`; the new bot texts."""
+        before = self.bot_messages.count()
+        action()
+        expect(self.bot_messages.nth(before)).to_be_attached(timeout=TURN_TIMEOUT_MS)
+        expect(self.typing).to_be_hidden(timeout=TURN_TIMEOUT_MS)
+        texts = [text.removeprefix("Ada: ") for text in self.bot_messages.all_text_contents()[before:]]
+        assert any(expected in text for text in texts), f"expected {expected!r} in {texts}"
+        return texts
+
+    def click(self, title: str, expected: str) -> list[str]:
+        return self.turn(lambda: self.reply_button(title).click(), expected)
+
+    def type(self, text: str, expected: str) -> list[str]:
+        def send() -> None:
+            self.input.fill(text)
+            self.input.press("Enter")
+
+        return self.turn(send, expected)
+
+    def session_id(self) -> str:
+        return self.page.evaluate("JSON.parse(localStorage.getItem('leadbot:conversation')).session")
+
+    def tracker_events(self, kind: str = "user") -> list[dict[str, Any]]:
+        response = requests.get(
+            f"{self.stack.config.rasa_url}/conversations/{self.session_id()}/tracker",
+            params={"token": self.stack.config.rasa_token},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return [event for event in response.json()["events"] if event["event"] == kind]
+
+
+@pytest.fixture()
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    context = browser.new_context(base_url=stack.config.web_url, viewport={"width": 1280, "height": 800})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def chat(page: Page, stack: Stack) -> Iterator[Chat]:
+    chat = Chat(page, stack)
+    yield chat
+    assert not chat.dialogs, f"a dialog opened: {chat.dialogs}"
+    assert not chat.errors, f"errors in the page: {chat.errors}"
+
+
+def lead_rows(stack: Stack, **filters: Any) -> list[Lead]:
+    with Session(create_engine(stack.config.database_url)) as session:
+        query = select(Lead)
+        for key, value in filters.items():
+            query = query.where(getattr(Lead, key) == value)
+        return list(session.scalars(query))
