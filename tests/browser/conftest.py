@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,9 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from integrations.store.migrate import upgrade
 from integrations.store.models import Lead
-from stack import MODEL, ROOT, Stack, StackConfig
+from stack import Stack
+from tests.support.stacks import isolated_config, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,26 +30,9 @@ TURN_TIMEOUT_MS = 20_000
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}; run `make train` first")
-    state = tmp_path_factory.mktemp("browser-stack")
-    config = StackConfig(
-        rasa_port=16005,
-        actions_port=16055,
-        web_port=18081,
-        rasa_token=secrets.token_urlsafe(16),
-        database_url=f"sqlite:///{state / 'leads.db'}",
-        tracker_db=state / "tracker.db",
-        outbox_log=state / "outbox.log",
-        state_dir=state,
-    )
-    upgrade(config.database_url)
-    running = Stack(config, log_dir=ROOT / "tests" / "reports" / "browser-logs", web=True)
-    try:
-        running.start()
+    config = isolated_config(tmp_path_factory.mktemp("browser-stack"), 16005, 16055, 18081)
+    with running_stack(config, "browser", web=True) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")

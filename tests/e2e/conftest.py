@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,33 +13,16 @@ import requests
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from integrations.store.migrate import upgrade
 from integrations.store.models import Lead
-from stack import MODEL, Stack, StackConfig
+from stack import Stack
+from tests.support.stacks import isolated_config, running_stack
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}; run `make train` first")
-    state = tmp_path_factory.mktemp("stack")
-    config = StackConfig(
-        rasa_port=15005,
-        actions_port=15055,
-        web_port=18080,
-        rasa_token=secrets.token_urlsafe(16),
-        database_url=f"sqlite:///{state / 'leads.db'}",
-        tracker_db=state / "tracker.db",
-        outbox_log=state / "outbox.log",
-        state_dir=state,
-    )
-    upgrade(config.database_url)
-    running = Stack(config, log_dir=Path("tests/reports/logs"), web=False)
-    try:
-        running.start()
+    config = isolated_config(tmp_path_factory.mktemp("stack"), 15005, 15055, 18080)
+    with running_stack(config, "e2e") as running:
         yield running
-    finally:
-        running.stop()
 
 
 class Visitor:

@@ -4,11 +4,9 @@ delivered exactly once per channel when the downstreams come back."""
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import unquote_plus
 
 import pytest
@@ -16,12 +14,12 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from integrations.outbox.channels.webhook import verify
-from integrations.store.migrate import upgrade
 from integrations.store.models import Lead, Notification
-from stack import Stack, StackConfig
+from stack import Stack
 from tests.e2e.conftest import Visitor
 from tests.support.conversations import SQL_ANSWERS, letters
 from tests.support.receivers import Receivers
+from tests.support.stacks import isolated_config, running_stack
 
 LEADS = 50
 CHANNELS = ("slack", "webhook", "hubspot", "salesforce")
@@ -36,31 +34,11 @@ def receivers() -> Receivers:
 
 @pytest.fixture(scope="module")
 def outage_stack(tmp_path_factory: pytest.TempPathFactory, receivers: Receivers):
-    state = tmp_path_factory.mktemp("outage")
-    config = StackConfig(
-        rasa_port=15105,
-        actions_port=15155,
-        web_port=18180,
-        rasa_token=secrets.token_urlsafe(16),
-        database_url=f"sqlite:///{state / 'leads.db'}",
-        tracker_db=state / "tracker.db",
-        outbox_log=state / "outbox.log",
-        state_dir=state,
-        extra_env={
-            **receivers.env(),
-            "OUTBOX_BASE_DELAY_SECONDS": "0.2",
-            "OUTBOX_MAX_DELAY_SECONDS": "2",
-            "OUTBOX_MAX_ATTEMPTS": "1000",
-            "CHANNEL_TIMEOUT_SECONDS": "2",
-        },
-    )
-    upgrade(config.database_url)
-    stack = Stack(config, log_dir=Path("tests/reports/logs/outage"), web=False)
-    try:
-        stack.start()
+    schedule = {"OUTBOX_BASE_DELAY_SECONDS": "0.2", "OUTBOX_MAX_DELAY_SECONDS": "2", "OUTBOX_MAX_ATTEMPTS": "1000"}
+    extra_env = {**receivers.env(), **schedule, "CHANNEL_TIMEOUT_SECONDS": "2"}
+    config = isolated_config(tmp_path_factory.mktemp("outage"), 15105, 15155, 18180, extra_env)
+    with running_stack(config, "outage") as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def qualify(stack: Stack, index: int) -> str:
