@@ -14,12 +14,16 @@ export PYTHONWARNINGS := ignore
 export TQDM_DISABLE := 1
 
 .PHONY: help run test shell train envs env migrate lint format validate test-unit test-stories test-e2e lock
+.PHONY: check preview-score test-dialogues test-marketer
 
 help:
 	@echo "make run    start the assistant (Rasa, action server, demo page) and print the URL"
-	@echo "make test   run every test (lint, unit, data validation, dialogue stories, end-to-end)"
+	@echo "make test   run every test (lint, file checks, unit, dialogue stories, end-to-end, marketer edits, browser)"
 	@echo "make shell  talk to the bot in the terminal"
 	@echo "make train  retrain the model when training data or config changed"
+	@echo "make check  check the files marketers edit; each mistake with file, line and fix (docs/marketers.md)"
+	@echo "make preview-score ANSWERS=\"need=defined budget=planned\" [POLICY=file] [ALL=1]  try a scoring policy"
+	@echo "make test-dialogues  replay the recorded conversations and say in plain words what broke"
 
 envs: $(RASA_ENV)/.complete $(ACTIONS_ENV)/.complete
 
@@ -70,8 +74,7 @@ format: $(ACTIONS_ENV)/.complete
 test-unit: $(ACTIONS_ENV)/.complete
 	$(PY) -m pytest tests/unit
 
-test-stories: envs train
-	@scripts/test_stories.sh
+test-stories: test-dialogues
 
 test-e2e: envs train
 	$(PY) -m pytest tests/e2e
@@ -81,7 +84,26 @@ test-browser: envs train
 	@scripts/ensure_chromium.sh
 	$(PY) -m pytest tests/browser
 
-test: envs lint test-unit validate train test-stories test-e2e test-browser
+test: envs lint check test-unit train test-dialogues test-e2e test-marketer test-browser
 
 lock:
 	scripts/lock.sh
+
+# ---- marketers (docs/marketers.md): check an edit, try a scoring policy, replay the recorded conversations
+check: $(RASA_ENV)/.complete
+	@$(RASA_ENV)/bin/python scripts/check_project.py
+
+preview-score: $(ACTIONS_ENV)/.complete
+	@$(PY) scripts/preview_score.py $(ANSWERS) $(if $(POLICY),--policy $(POLICY)) $(if $(ALL),--all)
+
+test-dialogues: envs train
+	@$(RASA_ENV)/bin/python scripts/test_dialogues.py
+
+# every kind of marketer edit applied to a copy of the project, checked, trained and talked to (< 5 min)
+test-marketer: envs
+	$(PY) -m pytest tests/marketer
+
+# ---- security: known vulnerabilities in the pinned dependencies (reports; never fails on findings)
+.PHONY: audit
+audit: $(ACTIONS_ENV)/.complete
+	@scripts/audit.sh

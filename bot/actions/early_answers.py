@@ -21,6 +21,7 @@ from bot.actions.understanding import (
     is_correction_cue,
     is_interruption,
     question_answered,
+    question_names,
 )
 
 CONTACT_QUESTIONS = frozenset({"person_name", "email", "company", "phone", "consent"})
@@ -32,8 +33,9 @@ QUESTION_NAMES = {
 }
 
 
-def _slot_events(question: str, category: str, text: str) -> list[SlotSet]:
-    events = [SlotSet(f"{question}_detail", text)]
+def _slot_events(question: str, category: str, text: str, domain: DomainDict) -> list[SlotSet]:
+    detail = f"{question}_detail"
+    events = [SlotSet(detail, text)] if detail in (domain.get("slots") or {}) else []
     if question == "budget":
         amount = parse_budget_amount(text)
         if amount:
@@ -58,14 +60,14 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
         events: list[SlotSet] = []
         corrected: list[str] = []
 
-        answered = {question: tracker.get_slot(question) for question in BANT_SLOTS}
+        answered = {question: tracker.get_slot(question) for question in question_names()}
         cue = is_correction_cue(text)
         whole = question_answered(message, CORRECTION_MASS if cue else UNASKED_MASS)
         if whole and whole[0] != open_question:
             question, category = whole
             # While a contact detail is asked (a name, a company), only an explicit correction counts.
             if answered[question] != category and (cue or open_question not in CONTACT_QUESTIONS):
-                events += _slot_events(question, category, text)
+                events += _slot_events(question, category, text, domain)
                 if answered[question] is not None:
                     corrected.append(question)
 
@@ -76,14 +78,14 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
                 already = any(event["name"] == question for event in events)
                 if question == open_question or already or tracker.get_slot(question) is not None:
                     continue  # clauses only fill questions that are still open, never overwrite
-                events += _slot_events(question, answer.category, answer.text)
+                events += _slot_events(question, answer.category, answer.text, domain)
             if "authority" in found and not tracker.get_slot("company"):
                 company = company_in_role_statement(found["authority"].text)
                 if company:
                     events.append(SlotSet("company", company))
 
         if corrected:
-            names = " and ".join(QUESTION_NAMES[question] for question in corrected)
+            names = " and ".join(QUESTION_NAMES.get(question, question.replace("_", " ")) for question in corrected)
             dispatcher.utter_message(response="utter_correction_noted", corrected=names)
         return events
 

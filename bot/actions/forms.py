@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -11,7 +11,6 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
-from bot.actions.scoring import BANT_SLOTS
 from bot.actions.settings import Settings
 from bot.actions.understanding import (
     CORRECTION_MASS,
@@ -21,6 +20,8 @@ from bot.actions.understanding import (
     is_correction_cue,
     is_interruption,
     question_answered,
+    question_config,
+    question_names,
     timeline_answer,
     top_intent,
 )
@@ -38,16 +39,17 @@ def verbatim_answer(tracker: Tracker, domain: DomainDict, question: str) -> str:
 
 
 def answered_so_far(tracker: Tracker) -> dict[str, Any]:
-    return {slot: tracker.get_slot(slot) for slot in BANT_SLOTS}
+    return {slot: tracker.get_slot(slot) for slot in question_names()}
 
 
 def answers_taken_this_turn(tracker: Tracker) -> dict[str, Any]:
-    """BANT answers that action_validate_slot_mappings took from the latest message (early or corrected)."""
+    """Answers that action_validate_slot_mappings took from the latest message (early or corrected)."""
+    questions = question_names()
     taken: dict[str, Any] = {}
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             break
-        if event.get("event") == "slot" and event.get("name") in BANT_SLOTS:
+        if event.get("event") == "slot" and event.get("name") in questions:
             taken.setdefault(event["name"], event.get("value"))
     return taken
 
@@ -64,11 +66,39 @@ def is_requested(tracker: Tracker, slot: str) -> bool:
     return tracker.get_slot("requested_slot") == slot
 
 
+def declared(domain: DomainDict, slot: str) -> bool:
+    return slot in (domain.get("slots") or {})
+
+
 class ValidateQualificationForm(FormValidationAction):
-    """Fills need, authority, budget and timeline from free text or quick replies."""
+    """Fills need, authority, budget and timeline from free text or quick replies.
+
+    Any other question listed in bot/qualification/questions.yml (a marketer's new question, such
+    as company size) is extracted and validated the same way, without a method of its own: rasa-sdk
+    looks up `extract_<slot>` and `validate_<slot>`, and `__getattr__` provides them.
+    """
 
     def name(self) -> str:
         return "validate_qualification_form"
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        for prefix in ("extract_", "validate_"):
+            question = name.removeprefix(prefix)
+            if name.startswith(prefix) and question in (question_config() or {}):
+                return self._generic_extractor(question) if prefix == "extract_" else self._generic_validator(question)
+        raise AttributeError(name)
+
+    def _generic_extractor(self, question: str) -> Callable[..., Any]:
+        async def extract(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+            return self._extract_category(question, tracker, domain)
+
+        return extract
+
+    def _generic_validator(self, question: str) -> Callable[..., Any]:
+        def validate(value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+            return self._keep_details(question, value, tracker)
+
+        return validate
 
     def _extract_category(self, slot: str, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         # Only the open question is answered here; early answers and corrections of other
@@ -82,7 +112,10 @@ class ValidateQualificationForm(FormValidationAction):
         if category is None:
             return {}
         # Extra slots come first: rasa-sdk drops non-form slots it meets after the form slot's validation.
-        return {f"{slot}_detail": verbatim_answer(tracker, domain, slot), slot: category}
+        detail = f"{slot}_detail"
+        if not declared(domain, detail):
+            return {slot: category}
+        return {detail: verbatim_answer(tracker, domain, slot), slot: category}
 
     @staticmethod
     def _keep_details(slot: str, value: Any, tracker: Tracker, extra: tuple[str, ...] = ()) -> Dict[str, Any]:

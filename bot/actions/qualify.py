@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.conversation import lead_source
-from bot.actions.scoring import BANT_SLOTS, qualify
+from bot.actions.scoring import BANT_SLOTS, load_policy, qualify, scored_questions
 from bot.actions.settings import Settings
 from integrations.handoff import store_lead
 from integrations.outbox.background import deliver_soon
@@ -42,8 +42,9 @@ class ActionQualifyLead(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         settings = Settings.from_env()
-        answers = {slot: tracker.get_slot(slot) for slot in BANT_SLOTS}
-        result = qualify(answers)
+        policy = load_policy()
+        answers = {slot: tracker.get_slot(slot) for slot in scored_questions(policy)}
+        result = qualify(answers, policy)
         consent = tracker.get_slot("consent") is True
         follow_up_by = utcnow() + timedelta(hours=result.follow_up_hours)
         record = LeadRecord(

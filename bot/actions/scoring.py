@@ -23,13 +23,23 @@ def load_policy() -> dict[str, Any]:
     return load_yaml(qualification_file("scoring.yml"))
 
 
+def scored_questions(policy: Mapping[str, Any]) -> list[str]:
+    """The BANT questions, then any question a marketer added to the points or the stage gates."""
+    extra = list(policy.get("points") or {})
+    for stage in policy.get("stages") or []:
+        extra += list(stage.get("require") or {})
+    return [*BANT_SLOTS, *dict.fromkeys(question for question in extra if question not in BANT_SLOTS)]
+
+
 def qualify(answers: Mapping[str, str | None], policy: Mapping[str, Any] | None = None) -> Qualification:
     """Score the answers; the first stage (top to bottom) whose conditions hold wins."""
     policy = policy or load_policy()
+    # A slot holding anything but a category name (a list, a number...) counts as not answered.
+    answers = {slot: answer if isinstance(answer, str) else None for slot, answer in answers.items()}
     points_table: Mapping[str, Mapping[str, int]] = policy["points"]
     reasons: list[str] = []
     score = 0
-    for slot in BANT_SLOTS:
+    for slot in scored_questions(policy):
         answer = answers.get(slot)
         points = int(points_table.get(slot, {}).get(answer, 0)) if answer else 0
         score += points

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from bot.actions.amounts import BudgetAmount, parse_budget_amount
+from bot.actions.counts import category_by_count
 from bot.actions.durations import days_until, timeline_category
 from bot.actions.policy_files import load_yaml, qualification_file
 
@@ -41,6 +42,11 @@ NEGATION_RE = re.compile(r"\b(?:no|not|zero|nothing|none|nope|never|nil)\b", re.
 
 def question_config() -> dict[str, Any]:
     return load_yaml(qualification_file("questions.yml"))
+
+
+def question_names() -> list[str]:
+    """Every qualification question: the four BANT ones and any a marketer added in questions.yml."""
+    return list(question_config() or {})
 
 
 def top_intent(message: Mapping[str, Any]) -> tuple[str | None, float]:
@@ -99,6 +105,9 @@ def categorize(
         return None
     if is_interruption(message):
         return None
+    by_count = category_by_count(message.get("text") or "", config.get("number_ranges"))
+    if by_count:
+        return by_count  # "about 40 people": the number decides, for questions answered with a count
     generic = config.get("generic_answers") or {}
     if name in generic:
         return generic[name]
@@ -106,7 +115,7 @@ def categorize(
     confidences = intent_confidences(message)
     scores = {category: confidences.get(f"{slot}_{category}", 0.0) for category in categories}
     for intent, category in generic.items():
-        scores[category] = max(scores[category], confidences.get(intent, 0.0))
+        scores[category] = max(scores.get(category, 0.0), confidences.get(intent, 0.0))
     best_category = max(scores, key=scores.get)
     if top and top[0] != slot and confidence >= UNASKED_CONFIDENCE:
         previous = (answered or {}).get(top[0])
