@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from integrations.leads import export, queries, render
+from integrations.leads import export, privacy, queries, render
 from integrations.leads.queries import LeadFilter, NotFoundError, RefusedError
 from integrations.leads.transcripts import (
     TranscriptUnavailableError,
@@ -36,6 +36,9 @@ examples:
   leads export --format csv --output leads.csv --stage SQL
   leads outbox --status dead                notifications that gave up
   leads retry --all-dead                    queue them again for the dispatcher
+  leads export-person --email a@b.example   everything stored about one person, as JSON
+  leads erase --email a@b.example --yes     delete it (without --yes: only show what would go)
+  leads purge --older-than-days 365 --yes   retention (default N: RETENTION_DAYS)
 
 The lead store is DATABASE_URL (default sqlite:///var/leads.db); transcripts come from Rasa's
 tracker store, TRACKER_DB_URL (default sqlite:///var/tracker.db). Both are read from .env too.
@@ -56,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return args.handler(args)
-    except (NotFoundError, RefusedError, CommandError) as error:
+    except (NotFoundError, RefusedError, CommandError, privacy.PrivacyCommandError) as error:
         print(f"leads: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
@@ -121,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("ids", nargs="*", type=_positive_int, metavar="ID", help="notification ids")
     retry.add_argument("--all-dead", action="store_true", help="every notification that gave up")
     retry.add_argument("--force", action="store_true", help="also queue notifications already sent (sent twice)")
+
+    privacy.add_commands(command, privacy.Context(store_url=lead_store_url, output_path=_caller_path, now=_now))
     return parser
 
 
