@@ -84,7 +84,7 @@ test-browser: envs train
 	@scripts/ensure_chromium.sh
 	$(PY) -m pytest tests/browser
 
-test: envs lint check test-unit train test-dialogues test-e2e test-marketer test-browser
+test: envs lint check test-unit train test-dialogues test-e2e test-faults test-marketer test-browser
 
 lock:
 	scripts/lock.sh
@@ -107,3 +107,8 @@ test-marketer: envs
 .PHONY: audit
 audit: $(ACTIONS_ENV)/.complete
 	@scripts/audit.sh
+
+# faults injected into a real stack (action server and Rasa stopped, lead database locked, floods)
+.PHONY: test-faults
+test-faults: envs train
+	$(PY) -m pytest tests/faults

@@ -93,7 +93,13 @@ def _as_date(value: object) -> date | None:
         return None
 
 
+# A timeline answer is short; reading only its start keeps the date-time model fast (a 2000-character
+# message of digits took ~10 s and blocked the action server).
+MAX_TIMELINE_CHARS = 200
+
+
 def days_until(text: str, today: date | None = None) -> float | None:
     today = today or date.today()
+    text = (text or "")[:MAX_TIMELINE_CHARS]
     days = explicit_duration_days(text)
     return days if days is not None else named_period_days(text, today)

@@ -16,7 +16,10 @@ any socketio client keep working, and changes four things of Rasa 3.6.21's chann
   the message being processed twice;
 * replies to such a message carry `reply_to` (the message id) and `index` (0, 1, ...), so a
   client can tell a repeated reply from a new one. Messages without `message_id` get
-  exactly Rasa's replies.
+  exactly Rasa's replies;
+* the guards of integrations/web/guards.py (shared with the REST channel): rate limits per
+  session and client IP, empty and oversized messages answered without reaching Rasa, and a
+  polite "technical problem" message plus an ERROR `ALERT` log line when the bot said nothing.
 
 Runs inside Rasa's environment: imports only rasa, sanic and socketio.
 """
@@ -35,6 +38,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
+
+from integrations.web.guards import NO_REPLY_TEXT, Guard, as_text
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +76,19 @@ class HandledMessage:
         self.done = asyncio.Event()
 
 
-class RecordingOutput(SocketIOOutput):
+class CountingOutput(SocketIOOutput):
+    """Rasa's socketio output that counts the replies it sent."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sent = 0
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        self.sent += 1
+        await super()._send_message(socket_id, response)
+
+
+class RecordingOutput(CountingOutput):
     """Rasa's socketio output that numbers each reply to a message and keeps a copy of it."""
 
     def __init__(self, sio: AsyncServer, bot_message_evt: str, message_id: str, handled: HandledMessage) -> None:
@@ -92,6 +109,15 @@ class LeadSocketIOInput(SocketIOInput):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._handled: OrderedDict[tuple[str, str], HandledMessage] = OrderedDict()
+        self.guard = Guard()
+
+    def _client_ip(self, sid: str) -> str | None:
+        """The client's address as Sanic sees it (engineio's environ always says 127.0.0.1)."""
+        try:
+            request = self.sio.get_environ(sid, namespace=self.namespace)["sanic.request"]  # type: ignore[union-attr]
+            return request.remote_addr or request.ip or None
+        except Exception:
+            return None
 
     def _remember(self, key: tuple[str, str]) -> HandledMessage:
         handled = self._handled[key] = HandledMessage()
@@ -122,21 +148,28 @@ class LeadSocketIOInput(SocketIOInput):
             else:
                 sender_id = sid
             message_id = valid_id(data.get("message_id"))
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            key = (sender_id, message_id or "")
+            if message_id is not None and key in self._handled:  # re-sent after a dropped connection
+                earlier = self._handled[key]  # repeat the replies, once done
+                await earlier.done.wait()
+                for reply in earlier.replies:
+                    await sio.emit(self.bot_message_evt, reply, room=sid, namespace=self.namespace)
+                return
+            text = as_text(data.get("message"))
+            rejection = self.guard.screen(text, sender_id, self._client_ip(sid))
+            if rejection is not None:  # answered here; the message does not reach Rasa
+                answer: dict[str, Any] = {"text": rejection.text}
+                if message_id is not None:
+                    answer.update(reply_to=message_id, index=0)
+                await sio.emit(self.bot_message_evt, answer, room=sid, namespace=self.namespace)
+                return
+            output: CountingOutput = CountingOutput(sio, self.bot_message_evt)
             handled: HandledMessage | None = None
             if message_id is not None:
-                key = (sender_id, message_id)
-                if key in self._handled:  # re-sent after a dropped connection: repeat the replies, once done
-                    earlier = self._handled[key]
-                    await earlier.done.wait()
-                    for reply in earlier.replies:
-                        await sio.emit(self.bot_message_evt, reply, room=sid, namespace=self.namespace)
-                    return
                 handled = self._remember(key)
                 output = RecordingOutput(sio, self.bot_message_evt, message_id, handled)
-            text = data.get("message", "")
             message = UserMessage(
-                text if isinstance(text, str) else str(text),
+                text,
                 output,
                 sender_id,
                 input_channel=self.name(),
@@ -145,9 +178,20 @@ class LeadSocketIOInput(SocketIOInput):
             )
             try:
                 await on_new_message(message)
+            except Exception:
+                logger.exception("ALERT the turn of conversation %s failed", sender_id)
             finally:
-                if handled is not None:
-                    handled.done.set()
+                try:
+                    if output.sent == 0:
+                        logger.error(
+                            "ALERT no reply to a socketio message of conversation %s (action server down or an "
+                            "action failed); the visitor got the technical-problem message",
+                            sender_id,
+                        )
+                        await output.send_text_message(sender_id, NO_REPLY_TEXT)
+                finally:
+                    if handled is not None:
+                        handled.done.set()
 
         # Replace the handlers Rasa registered for these events; connect/disconnect stay as they are.
         sio.on("session_request", session_request, namespace=self.namespace)

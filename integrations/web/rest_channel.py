@@ -1,0 +1,118 @@
+"""Rasa's REST channel that never answers with silence and refuses floods and oversized messages.
+
+Registered in credentials.yml as `integrations.web.rest_channel.LeadRestInput`; keeps the
+channel name `rest` and the URL `/webhooks/rest/webhook`. Changes to Rasa 3.6.21's channel:
+
+* when the bot produced no reply (action server down, a custom action failed, any error in
+  the turn), the visitor gets a polite "technical problem" message and an ERROR line starting
+  with `ALERT` is logged, instead of HTTP 200 with an empty list;
+* empty messages get a friendly hint and messages over `MAX_MESSAGE_CHARS` get HTTP 413,
+  neither reaches Rasa;
+* per-sender and per-IP rate limits (integrations/web/guards.py) answer HTTP 429 with
+  `Retry-After`;
+* a body that is not a JSON object gets HTTP 400 instead of a server error.
+
+Every refusal has the REST channel's body shape (`[{"recipient_id": ..., "text": ...}]`).
+Streaming (`?stream=true`) gets the guards but not the empty-reply fallback.
+Runs inside Rasa's environment: imports only rasa, sanic and the standard library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import rasa.utils.endpoints
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
+
+from integrations.web.guards import NO_REPLY_TEXT, Guard, Rejection, as_text
+
+logger = logging.getLogger(__name__)
+
+
+def client_ip(request: Request) -> str | None:
+    """The visitor's address: the forwarded one when Sanic is configured for a proxy, else the peer's."""
+    try:
+        return request.remote_addr or request.ip or None
+    except Exception:  # a malformed forwarding header must not fail the request
+        return None
+
+
+def reply(sender: str, text: str, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+    """A REST channel answer with one bot message."""
+    return response.json([{"recipient_id": sender, "text": text}], status=status, headers=headers)
+
+
+def refusal(sender: str, rejection: Rejection) -> HTTPResponse:
+    headers = {"Retry-After": str(rejection.retry_after)} if rejection.retry_after else None
+    return reply(sender, rejection.text, rejection.status, headers)
+
+
+class LeadRestInput(RestInput):
+    """`RestInput` with limits and a polite answer instead of an empty one."""
+
+    def __init__(self, guard: Guard | None = None) -> None:
+        self.guard = guard or Guard()
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> LeadRestInput:
+        return cls()
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        sender = req.json.get("sender")
+        return None if sender is None else as_text(sender)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        """The channel's routes: GET / (health) and POST /webhook."""
+        module = inspect.getmodule(self)
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> ResponseStream | HTTPResponse:
+            try:
+                body = request.json
+            except Exception:
+                body = None
+            if not isinstance(body, dict):
+                return response.json({"error": "send a JSON object with `sender` and `message`"}, status=400)
+            sender_id = await self._extract_sender(request)
+            text = as_text(self._extract_message(request))
+            rejection = self.guard.screen(text, sender_id or "default", client_ip(request))
+            if rejection is not None:
+                return refusal(sender_id or "default", rejection)
+            input_channel = self._extract_input_channel(request)
+            metadata = self.get_metadata(request)
+            if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
+                return response.stream(
+                    self.stream_response(on_new_message, text, sender_id, input_channel, metadata),
+                    content_type="text/event-stream",
+                )
+            collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender_id, input_channel=input_channel, metadata=metadata)
+            try:
+                await on_new_message(message)
+            except asyncio.CancelledError:
+                logger.error("ALERT the turn of conversation %s timed out", message.sender_id)
+            except Exception:
+                logger.exception("ALERT the turn of conversation %s failed", message.sender_id)
+            if not collector.messages:
+                logger.error(
+                    "ALERT no reply to a message of conversation %s (action server down or an action failed); "
+                    "the visitor got the technical-problem message",
+                    message.sender_id,
+                )
+                return reply(message.sender_id, NO_REPLY_TEXT)
+            return response.json(collector.messages)
+
+        return webhook
