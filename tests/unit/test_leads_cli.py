@@ -7,25 +7,23 @@ import io
 import json
 import os
 import subprocess
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, select
 
 from integrations.leads.cli import main
 from integrations.leads.terminal import clean
 from integrations.outbox.channels.local_log import LocalLogChannel
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.outbox import enqueue
-from integrations.store.db import engine_for, transaction
+from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
 from integrations.store.migrate import upgrade
 from integrations.store.models import Lead, Notification
 from tests.conftest import ROOT
+from tests.support.tracker_events import make_events_table
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 ESCAPE = "\x1b[2J\x1b]0;pwned\x07"  # clear screen and retitle the terminal, hidden in visitor text
@@ -100,20 +98,8 @@ def seed_leads(url: str) -> dict[str, int]:
 
 def make_tracker(url: str) -> None:
     """Rasa's SQL tracker store table with one conversation (and noise that is not a message)."""
-    metadata = MetaData()
-    events = Table(
-        "events",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("sender_id", String(255), nullable=False, index=True),
-        Column("type_name", String(255), nullable=False),
-        Column("timestamp", Float),
-        Column("intent_name", String(255)),
-        Column("action_name", String(255)),
-        Column("data", Text),
-    )
+    events = make_events_table(url)
     engine = create_engine(url)
-    metadata.create_all(engine)
     start = 1_764_082_931.0
     buttons = [{"title": "We have budget", "payload": "/budget_allocated"}, {"title": "Not yet", "payload": "/no"}]
     rows = [
@@ -479,26 +465,6 @@ def test_wrapper_script(store: dict[str, int], tmp_path: Path) -> None:
         [str(ROOT / "scripts" / "leads"), "show", "9999"], env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 1
-
-
-@pytest.fixture()
-def postgres_url() -> Iterator[str]:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"leads_cli_test_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} (set TEST_POSTGRES_URL): {error.orig}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_on_postgresql(postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

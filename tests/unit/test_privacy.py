@@ -9,13 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy import create_engine, select
 
 from integrations.leads.cli import main
 from integrations.outbox.outbox import enqueue
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
 from integrations.store.models import Lead, Notification
+from tests.support.tracker_events import make_events_table
 from tests.unit.conftest import temporary_postgres_database
 
 MARIA = "maria.lopez@globex.example"
@@ -31,26 +32,6 @@ class Store:
     tracker_url: str
     maria: int
     ben: int
-
-
-def make_events_table(url: str) -> Table:
-    """Rasa's SQL tracker store table `events`."""
-    metadata = MetaData()
-    events = Table(
-        "events",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("sender_id", String(255), nullable=False, index=True),
-        Column("type_name", String(255), nullable=False),
-        Column("timestamp", Float),
-        Column("intent_name", String(255)),
-        Column("action_name", String(255)),
-        Column("data", Text),
-    )
-    engine = create_engine(url)
-    metadata.create_all(engine)
-    engine.dispose()
-    return events
 
 
 def add_events(url: str, rows: list[tuple[str, str, float, dict]]) -> None:
