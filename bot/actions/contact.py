@@ -16,15 +16,27 @@ FREEMAIL_DOMAINS = frozenset(
     fastmail.com hey.com qq.com 163.com orange.fr free.fr libero.it t-online.de""".split()
 )
 _EMAIL_CANDIDATE = re.compile(r"[^\s<>()\[\],;:\"]+@[^\s<>()\[\],;:\"]+")
+# Words people put before an answer: "Sure, ...", "ok - ...", "Hi! ...".
+_ACKNOWLEDGEMENT = (
+    r"(?:(?:sure|ok|okay|yes|yeah|yep|of course|absolutely|certainly|no problem|hi|hello|hey)\b[\s,.!:;-]*)*"
+)
 _NAME_PREFIX = re.compile(
-    r"^\s*(?:hi|hello|hey)?[\s,!]*(?:i am|i'm|im|my name is|my name's|name is|name's|it's|it is|this is|call me)\s+",
+    rf"^\s*{_ACKNOWLEDGEMENT}(?:(?:i am|i'm|im|my name is|my name's|my full name is|the name is|the name's|name is|"
+    r"name's|it's|it is|this is|you can call me|call me|they call me)\s+|name:\s*)?",
     re.IGNORECASE,
 )
+# "Priya here", "Tom speaking", "Ana, thanks"
+_NAME_SUFFIX = re.compile(r"[\s,.!-]+(?:here|speaking|thanks|thank you|thx)[\s.!]*$", re.IGNORECASE)
 _COMPANY_PREFIX = re.compile(
-    r"^\s*(?:i\s+work\s+(?:at|for)|i'm\s+(?:at|with|from)|i\s+am\s+(?:at|with|from)|we\s+are|we're|it's|it\s+is|"
-    r"the\s+company\s+is|company\s+is|company:|at|with|from|for)\s+",
+    rf"^\s*{_ACKNOWLEDGEMENT}(?:(?:i\s+work\s+(?:at|for)|i'm\s+(?:at|with|from)|i\s+am\s+(?:at|with|from)|"
+    r"(?:my|our|the)\s+(?:company|company's\s+name|company\s+name|employer|organi[sz]ation|business)(?:\s+is|'s)|"
+    r"company\s+name\s+is|company\s+is|company:|it's\s+called|it\s+is\s+called|we're\s+called|we\s+are\s+called|"
+    r"we\s+are|we're|it's|it\s+is|at|with|from|for)\s+)?",
     re.IGNORECASE,
 )
+# "a small agency called pixel&co", "an IT consultancy named Brightwave"
+_CALLED = re.compile(r"^(?:an?|the)\s+(?:[\w&'-]+\s+){0,4}?(?:called|named)\s+(?P<name>.+)$", re.IGNORECASE)
+_COMPANY_SUFFIX = re.compile(r"[\s,!-]+(?:thanks|thank you|thx)[\s.!]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -67,8 +79,8 @@ def check_phone(text: str, default_region: str = "US") -> str | None:
 
 
 def clean_name(text: str) -> str | None:
-    """The visitor's name without lead-in words ("I'm", "my name is"); None if it can't be a name."""
-    name = _NAME_PREFIX.sub("", (text or "").strip()).strip(" .!,")
+    """The visitor's name without lead-in words ("Sure, I'm", "my name is", "... here"); None if it can't be a name."""
+    name = _NAME_SUFFIX.sub("", _NAME_PREFIX.sub("", (text or "").strip(), count=1)).strip(" .!,")
     if not name or len(name) > 100 or "@" in name or re.search(r"\d", name):
         return None
     if not re.search(r"[^\W\d_]", name):
@@ -77,7 +89,11 @@ def clean_name(text: str) -> str | None:
 
 
 def clean_company(text: str) -> str | None:
-    company = _COMPANY_PREFIX.sub("", (text or "").strip()).strip(" !,")
+    """The company's name without lead-in words ("I work at", "we're a small agency called"); None if empty."""
+    company = _COMPANY_SUFFIX.sub("", _COMPANY_PREFIX.sub("", (text or "").strip(), count=1)).strip(" !,")
+    called = _CALLED.match(company)
+    if called:
+        company = called.group("name").strip(" !,")
     if not company or len(company) > MAX_FIELD_LENGTH or not re.search(r"\w", company):
         return None
     return company

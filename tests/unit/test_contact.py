@@ -51,7 +51,18 @@ def test_invalid_phone_numbers(text) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("I'm José Álvarez", "José Álvarez"), ("my name is Anne-Marie O'Brien", "Anne-Marie O'Brien"), ("li", "li")],
+    [
+        ("I'm José Álvarez", "José Álvarez"),
+        ("my name is Anne-Marie O'Brien", "Anne-Marie O'Brien"),
+        ("li", "li"),
+        ("Okay, this is Grace Hopper", "Grace Hopper"),
+        ("yes - Tomasz Nowak here.", "Tomasz Nowak"),
+        ("Ingrid Bergström speaking", "Ingrid Bergström"),
+        ("name: Chidi Okafor", "Chidi Okafor"),
+        ("Imogen Hart", "Imogen Hart"),
+        ("Hillary Okafor, thanks", "Hillary Okafor"),
+        ("you can call me Dara Ó Briain", "Dara Ó Briain"),
+    ],
 )
 def test_names(text, expected) -> None:
     assert clean_name(text) == expected
@@ -60,6 +71,22 @@ def test_names(text, expected) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "john@acme.com", "12345", "!!!"])
 def test_not_names(text) -> None:
     assert clean_name(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("our company is Vandelay Industries", "Vandelay Industries"),
+        ("ok, the company name is Hooli", "Hooli"),
+        ("an IT consultancy named Brightwave", "Brightwave"),
+        ("it's called Soylent Corp.", "Soylent Corp."),
+        ("sure! I'm from Wayne Enterprises", "Wayne Enterprises"),
+        ("Atlassian", "Atlassian"),
+        ("The Home Depot", "The Home Depot"),
+    ],
+)
+def test_company_lead_ins(text, expected) -> None:
+    assert clean_company(text) == expected
 
 
 def test_company_keeps_legal_suffix() -> None:
