@@ -57,6 +57,12 @@ run: envs env migrate train
 shell: envs env migrate train
 	@$(PY) scripts/run.py --shell
 
+# two Rasa servers and two action servers behind nginx, PostgreSQL and Redis (docs/production.md)
+.PHONY: production
+production: envs env train
+	@scripts/ensure_nginx.sh
+	@$(PY) scripts/production.py
+
 validate: $(RASA_ENV)/.complete
 	@echo "==> rasa data validate"
 	@$(RASA) data validate --config config.yml --domain bot/domain.yml --data bot/data > var/validate.log 2>&1 \
@@ -84,7 +90,13 @@ test-browser: envs train
 	@scripts/ensure_chromium.sh
 	$(PY) -m pytest tests/browser
 
-test: envs lint check test-unit train test-dialogues test-e2e test-faults test-marketer test-browser
+# the production mode (nginx, two Rasa and two action servers, PostgreSQL, Redis) under test
+.PHONY: test-production
+test-production: envs train
+	@scripts/ensure_nginx.sh
+	$(PY) -m pytest tests/production
+
+test: envs lint check test-unit train test-dialogues test-e2e test-faults test-marketer test-browser test-production audit
 
 lock:
 	scripts/lock.sh

@@ -1,4 +1,4 @@
-"""Create `.env` from `.env.example` when missing, and give it a random RASA_TOKEN if it has none."""
+"""Create `.env` from `.env.example` when missing, and give it random RASA_TOKEN and ACTION_SERVER_TOKEN if missing."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ def ensure_env(path: Path = ROOT / ".env") -> None:
     if not path.exists():
         shutil.copyfile(ROOT / ".env.example", path)
         print(f"created {path.name} from .env.example")
-    if not dotenv_values(path).get("RASA_TOKEN"):
-        set_key(str(path), "RASA_TOKEN", secrets.token_urlsafe(32), quote_mode="never")
-        print(f"wrote a random RASA_TOKEN to {path.name}")
+    values = dotenv_values(path)
+    for name in ("RASA_TOKEN", "ACTION_SERVER_TOKEN"):
+        if not values.get(name):
+            set_key(str(path), name, secrets.token_urlsafe(32), quote_mode="never")
+            print(f"wrote a random {name} to {path.name}")
 
 
 if __name__ == "__main__":

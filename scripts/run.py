@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from stack import RASA_BIN, ROOT, Stack, StackConfig
 
@@ -40,22 +42,29 @@ def main() -> None:
     print(f"  Leads database:      {config.database_url}")
     print(f"  Rep notifications:   {config.outbox_log}")
     print(f"  Logs:                {stack.log_dir}\n")
+    serve_until_interrupted(lambda: stack.processes, stack.stop, stack.log_dir)
+
+
+def serve_until_interrupted(
+    processes: Callable[[], dict[str, subprocess.Popen]], stop: Callable[[], None], log_dir: Path
+) -> None:
+    """Wait for Ctrl-C (or a process that dies), then stop everything exactly once."""
     print("Press Ctrl-C to stop.")
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.append(True))
     try:
         while not stopping:
-            for name, process in stack.processes.items():
+            for name, process in processes().items():
                 if process.poll() is not None:
-                    print(f"error: {name} stopped (exit {process.returncode}); see {stack.log_dir / name}.log")
+                    print(f"error: {name} stopped (exit {process.returncode}); see the logs in {log_dir}")
                     stopping.append(True)
             time.sleep(0.5)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not leave servers behind
         print("\nstopping...")
-        stack.stop()
+        stop()
         print("stopped.")
 
 

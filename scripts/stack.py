@@ -13,7 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import requests
 import yaml
@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
 ACTIONS_PYTHON = ROOT / ".venvs" / "actions" / "bin" / "python"
 MODEL = ROOT / "models" / "leadbot.tar.gz"
+ACTION_TOKEN_HEADER = "X-Action-Token"  # checked by integrations/action_server.py
 
 
 @dataclass
@@ -30,12 +31,18 @@ class StackConfig:
     actions_port: int = 5055
     web_port: int = 8080
     rasa_token: str = ""
+    action_token: str = ""
     database_url: str = f"sqlite:///{ROOT / 'var' / 'leads.db'}"
     tracker_db: Path = ROOT / "var" / "tracker.db"
     outbox_log: Path = ROOT / "var" / "outbox.log"
     state_dir: Path = ROOT / "var"
     model: Path = MODEL
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Production mode (scripts/production.py) overrides these; empty means the local defaults.
+    action_endpoint_url: str = ""
+    tracker_store: dict[str, Any] = field(default_factory=dict)
+    lock_store: dict[str, Any] = field(default_factory=dict)
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -51,6 +58,7 @@ class StackConfig:
             actions_port=int(env.get("ACTIONS_PORT", 5055)),
             web_port=int(env.get("WEB_PORT", 8080)),
             rasa_token=env.get("RASA_TOKEN", ""),
+            action_token=env.get("ACTION_SERVER_TOKEN", ""),
             database_url=database_url,
             outbox_log=ROOT / env.get("OUTBOX_LOG", "var/outbox.log"),
         )
@@ -67,14 +75,27 @@ class StackConfig:
     def web_url(self) -> str:
         return f"http://localhost:{self.web_port}"
 
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """Origins whose pages may talk to Rasa from a browser (CORS)."""
+        return self.cors_origins or (f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}")
+
 
 def write_endpoints(config: StackConfig) -> Path:
-    """endpoints.yml with this stack's action server port and tracker database."""
+    """endpoints.yml with this stack's action server port and token, and tracker database."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{config.actions_port}/webhook"
+    endpoints["action_endpoint"]["url"] = (
+        config.action_endpoint_url or f"http://127.0.0.1:{config.actions_port}/webhook"
+    )
+    if config.action_token:
+        endpoints["action_endpoint"]["headers"] = {ACTION_TOKEN_HEADER: config.action_token}
+    if config.tracker_store:
+        endpoints["tracker_store"] = dict(config.tracker_store)
     tracker = endpoints.get("tracker_store") or {}
     if tracker.get("dialect") == "sqlite":
         tracker["db"] = str(config.tracker_db)
+    if config.lock_store:
+        endpoints["lock_store"] = dict(config.lock_store)
     config.state_dir.mkdir(parents=True, exist_ok=True)
     path = config.state_dir / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
@@ -122,6 +143,7 @@ class Stack:
             OUTBOX_LOG=str(self.config.outbox_log),
             RASA_PORT=str(self.config.rasa_port),
             RASA_TOKEN=self.config.rasa_token,
+            ACTION_SERVER_TOKEN=self.config.action_token,
             SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
         )
         env.update(self.config.extra_env)
@@ -147,7 +169,7 @@ class Stack:
             [
                 str(ACTIONS_PYTHON),
                 "-m",
-                "rasa_sdk",
+                "integrations.action_server",
                 "--actions",
                 "bot.actions",
                 "--port",
@@ -161,7 +183,7 @@ class Stack:
             str(RASA_BIN), "run", "--enable-api", "--model", str(self.config.model),
             "--port", str(self.config.rasa_port), "--interface", "127.0.0.1",
             "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints),
-            "--cors", f"http://localhost:{self.config.web_port}", f"http://127.0.0.1:{self.config.web_port}",
+            "--cors", *self.config.allowed_origins,
         ]  # fmt: skip
         if self.config.rasa_token:
             command.append(f"--auth-token={self.config.rasa_token}")

@@ -22,6 +22,7 @@ def isolated_config(
         actions_port=actions_port,
         web_port=web_port,
         rasa_token=secrets.token_urlsafe(16),
+        action_token=secrets.token_urlsafe(16),
         database_url=f"sqlite:///{state / 'leads.db'}",
         tracker_db=state / "tracker.db",
         outbox_log=state / "outbox.log",

@@ -16,8 +16,8 @@ from integrations.outbox.outbox import enqueue
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
 from integrations.store.models import Lead, Notification
+from tests.support.postgres import temporary_postgres_database
 from tests.support.tracker_events import make_events_table
-from tests.unit.conftest import temporary_postgres_database
 
 MARIA = "maria.lopez@globex.example"
 NAME = "María López 🚀👩🏽‍💼"
