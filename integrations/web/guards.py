@@ -1,4 +1,4 @@
-"""Guards shared by the web channels (REST and socketio): message limits, rate limits, polite fallbacks.
+"""Guards shared by the web channels (REST and socketio): message limits, rate limits, a honeypot, polite fallbacks.
 
 Settings (environment, read when Rasa starts):
 
@@ -10,11 +10,23 @@ Settings (environment, read when Rasa starts):
   from it; behind a proxy set Sanic's `SANIC_PROXIES_COUNT` / `SANIC_REAL_IP_HEADER` so the
   visitor's own address is used.
 
-Limits are in-memory token buckets, per Rasa process. Imports only the standard library.
+Limits are in-memory token buckets, per Rasa process.
+
+Honeypot against form-spamming bots: the widget renders a text input named `website` that people
+never see or reach (off-screen, `aria-hidden`, `tabindex="-1"`) and sends its value, when there is
+one, as the `website` key of the message metadata (REST callers put it in the body's `metadata`).
+A message with a non-empty value gets a polite, normal-looking answer (`HONEYPOT_TEXT`), is not
+passed to Rasa (no tracker events, no lead, no rep notified) and is logged as a WARNING without the
+visitor's text. The conversation id is remembered (in memory, per process), so its later messages
+are answered the same way even without the field.
+
+Imports only the standard library.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import os
 import time
@@ -28,7 +40,13 @@ NO_REPLY_TEXT = (
 )
 EMPTY_TEXT = "Type a message and I'll help: for example, tell me what you're looking for."
 RATE_LIMITED_TEXT = "You're sending messages faster than I can read them. Please wait a few seconds and try again."
+HONEYPOT_FIELD = "website"
+HONEYPOT_TEXT = (
+    f"Thanks for your message! To reach our team, please write to {SUPPORT_EMAIL} and we'll get back to you."
+)
 MAX_KEYS = 100_000
+
+logger = logging.getLogger(__name__)
 
 
 def too_long_text(max_chars: int) -> str:
@@ -99,6 +117,27 @@ class Rejection:
     status: int
     text: str
     retry_after: int | None = None
+    reason: str = ""  # "rate", "empty", "too_long" or "honeypot"
+
+
+def honeypot_value(metadata: object) -> object:
+    """The honeypot field of a message's metadata (a dict or a JSON string), or None."""
+    if isinstance(metadata, (str, bytes)):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return None
+    if not isinstance(metadata, dict):
+        return None
+    return metadata.get(HONEYPOT_FIELD)
+
+
+def honeypot_filled(metadata: object) -> bool:
+    """True when the metadata carries a non-empty honeypot value (whitespace and empty values do not count)."""
+    value = honeypot_value(metadata)
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and bool(value)
 
 
 class Guard:
@@ -108,6 +147,7 @@ class Guard:
         self.limits = limits or Limits.from_env()
         self.senders = TokenBuckets(self.limits.per_sender)
         self.ips = TokenBuckets(self.limits.per_ip)
+        self._trapped: OrderedDict[str, None] = OrderedDict()  # conversations that filled the honeypot
 
     def check_rate(self, sender: str, ip: str | None) -> Rejection | None:
         """A 429 rejection if the sender or the client IP is over its rate limit."""
@@ -115,20 +155,43 @@ class Guard:
         if ip and ip not in self.limits.exempt_ips:
             wait = max(wait, self.ips.take(f"i:{ip}"))
         if wait > 0:
-            return Rejection(429, RATE_LIMITED_TEXT, max(1, math.ceil(wait)))
+            return Rejection(429, RATE_LIMITED_TEXT, max(1, math.ceil(wait)), reason="rate")
         return None
+
+    def trapped(self, sender: str) -> bool:
+        """Whether this conversation filled the honeypot earlier (in this process)."""
+        return sender in self._trapped
+
+    def check_honeypot(self, sender: str, metadata: object, ip: str | None = None) -> Rejection | None:
+        """A polite 200 rejection if the honeypot is filled now or was filled earlier in this conversation."""
+        filled = honeypot_filled(metadata)
+        if not filled and sender not in self._trapped:
+            return None
+        self._trapped.pop(sender, None)
+        self._trapped[sender] = None
+        if len(self._trapped) > MAX_KEYS:
+            self._trapped.popitem(last=False)
+        logger.warning(
+            "HONEYPOT a message of conversation %r %s the hidden %r field (client %s); answered politely, "
+            "not passed to Rasa",
+            sender,
+            "filled" if filled else "came after one that filled",
+            HONEYPOT_FIELD,
+            ip or "unknown",
+        )
+        return Rejection(200, HONEYPOT_TEXT, reason="honeypot")
 
     def check_text(self, text: str) -> Rejection | None:
         """A rejection for an empty (200, friendly hint) or too long (413) message."""
         if not text.strip():
-            return Rejection(200, EMPTY_TEXT)
+            return Rejection(200, EMPTY_TEXT, reason="empty")
         if len(text) > self.limits.max_chars:
-            return Rejection(413, too_long_text(self.limits.max_chars))
+            return Rejection(413, too_long_text(self.limits.max_chars), reason="too_long")
         return None
 
-    def screen(self, text: str, sender: str, ip: str | None) -> Rejection | None:
-        """Rate limits first (every message counts), then the text checks."""
-        return self.check_rate(sender, ip) or self.check_text(text)
+    def screen(self, text: str, sender: str, ip: str | None, metadata: object = None) -> Rejection | None:
+        """Rate limits first (every message counts), then the honeypot, then the text checks."""
+        return self.check_rate(sender, ip) or self.check_honeypot(sender, metadata, ip) or self.check_text(text)
 
 
 def as_text(value: object) -> str:

@@ -10,6 +10,9 @@ channel name `rest` and the URL `/webhooks/rest/webhook`. Changes to Rasa 3.6.21
   neither reaches Rasa;
 * per-sender and per-IP rate limits (integrations/web/guards.py) answer HTTP 429 with
   `Retry-After`;
+* a body whose `metadata` carries a non-empty honeypot field (`website`, see guards.py) gets
+  a polite, normal-looking answer with HTTP 200 and a WARNING log line, and does not reach
+  Rasa (no tracker events, no lead); neither do later messages of that conversation;
 * a body that is not a JSON object gets HTTP 400 instead of a server error.
 
 Every refusal has the REST channel's body shape (`[{"recipient_id": ..., "text": ...}]`).
@@ -88,7 +91,7 @@ class LeadRestInput(RestInput):
                 return response.json({"error": "send a JSON object with `sender` and `message`"}, status=400)
             sender_id = await self._extract_sender(request)
             text = as_text(self._extract_message(request))
-            rejection = self.guard.screen(text, sender_id or "default", client_ip(request))
+            rejection = self.guard.screen(text, sender_id or "default", client_ip(request), body.get("metadata"))
             if rejection is not None:
                 return refusal(sender_id or "default", rejection)
             input_channel = self._extract_input_channel(request)

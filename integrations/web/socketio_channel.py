@@ -3,7 +3,7 @@
 Registered in credentials.yml as `integrations.web.socketio_channel.LeadSocketIOInput`. It
 keeps Rasa's settings, the channel name `socketio` and the standard events
 (`session_request`/`session_confirm`, `user_uttered`/`bot_uttered`), so Rasa's tooling and
-any socketio client keep working, and changes four things of Rasa 3.6.21's channel:
+any socketio client keep working, and changes Rasa 3.6.21's channel in these ways:
 
 * the socket joins its conversation's room: Rasa calls python-socketio 5.x's coroutine
   `enter_room` without awaiting it, so with `session_persistence` no reply ever reached
@@ -19,7 +19,10 @@ any socketio client keep working, and changes four things of Rasa 3.6.21's chann
   exactly Rasa's replies;
 * the guards of integrations/web/guards.py (shared with the REST channel): rate limits per
   session and client IP, empty and oversized messages answered without reaching Rasa, and a
-  polite "technical problem" message plus an ERROR `ALERT` log line when the bot said nothing.
+  polite "technical problem" message plus an ERROR `ALERT` log line when the bot said nothing;
+* the widget's honeypot: a message whose metadata carries a non-empty `website` value (a
+  hidden field only bots fill) gets a polite, normal-looking reply and a WARNING log line and
+  never reaches Rasa (no tracker events, no lead); neither do later messages of that session.
 
 Runs inside Rasa's environment: imports only rasa, sanic and socketio.
 """
@@ -156,7 +159,7 @@ class LeadSocketIOInput(SocketIOInput):
                     await sio.emit(self.bot_message_evt, reply, room=sid, namespace=self.namespace)
                 return
             text = as_text(data.get("message"))
-            rejection = self.guard.screen(text, sender_id, self._client_ip(sid))
+            rejection = self.guard.screen(text, sender_id, self._client_ip(sid), data.get(self.metadata_key))
             if rejection is not None:  # answered here; the message does not reach Rasa
                 answer: dict[str, Any] = {"text": rejection.text}
                 if message_id is not None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from pathlib import Path
 
 import yaml
 from playwright.sync_api import Page, WebSocketRoute, expect
 
+from integrations.web.guards import HONEYPOT_FIELD, HONEYPOT_TEXT
 from stack import ROOT, Stack
 from tests.browser.conftest import Chat, lead_rows
 
@@ -204,6 +206,78 @@ def test_pricing_page_greets_proactively_and_the_conversation_follows_to_other_p
     assert chat.session_id() == session_id
     chat.click("I recommend or evaluate", "Is there a budget")
     assert [event["text"] for event in chat.tracker_events()].count("/greet") == 0
+
+
+def tracker_rows(stack: Stack, conversation_id: str) -> int:
+    """Rows of a conversation in Rasa's tracker store, read from the database itself."""
+    with sqlite3.connect(stack.config.tracker_db) as connection:
+        return connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (conversation_id,)).fetchone()[0]
+
+
+def focused_name(page: Page) -> str | None:
+    return page.evaluate("document.querySelector('#leadbot-widget').shadowRoot.activeElement?.getAttribute('name')")
+
+
+def test_the_honeypot_is_out_of_reach_for_people(page: Page, chat: Chat) -> None:
+    page.goto("/")
+    chat.open()
+    trap = page.locator(f"input[name={HONEYPOT_FIELD}]")
+    expect(trap).to_have_count(1)
+    expect(trap).to_have_attribute("aria-hidden", "true")
+    expect(trap).to_have_attribute("tabindex", "-1")
+    expect(trap).to_have_attribute("autocomplete", "off")
+    expect(trap).not_to_be_in_viewport()
+    box = trap.bounding_box()
+    assert box is None or box["x"] + box["width"] <= 0, box  # off-screen, yet not display:none (bots skip those)
+    # screen readers: it is not in the accessibility tree, the message input is the only text box
+    expect(page.get_by_role("textbox")).to_have_count(1)
+    expect(page.get_by_role("textbox")).to_have_accessible_name("Your message")
+    # keyboard: Tab and Shift+Tab go round the chat without ever landing on it
+    for key in ["Tab"] * 10 + ["Shift+Tab"] * 10:
+        page.keyboard.press(key)
+        assert focused_name(page) != HONEYPOT_FIELD, key
+    # a person's messages carry no honeypot value and reach the bot
+    expect(chat.bot_messages.first).to_contain_text("I'm Ada", timeout=20_000)
+    chat.input.focus()
+    chat.type("What does Acme do?", "scores and routes")
+    events = chat.tracker_events()
+    assert [event["text"] for event in events] == ["/greet", "What does Acme do?"]
+    assert all(HONEYPOT_FIELD not in (event.get("metadata") or {}) for event in events)
+
+
+def test_a_bot_that_fills_the_honeypot_never_reaches_rasa(page: Page, chat: Chat, stack: Stack) -> None:
+    """No tracker events, no lead, no rep notified; a WARNING without the bot's text in Rasa's log."""
+    page.goto("/")
+    page.wait_for_function("!!document.querySelector('#leadbot-widget')")
+    # what a form-spamming bot does: fill every field it finds, hidden or not, through the DOM
+    page.evaluate(
+        """name => {
+            const field = document.querySelector('#leadbot-widget').shadowRoot.querySelector(`input[name=${name}]`);
+            field.value = 'http://cheap-pills.example';
+        }""",
+        HONEYPOT_FIELD,
+    )
+    chat.open()  # sends the opener, which carries the field
+    expect(chat.bot_messages.first).to_have_text(f"Ada: {HONEYPOT_TEXT}", timeout=20_000)
+    email = "spam.bot@cheap-pills.example"
+    for text in ("I'd like to book a demo", "I'm the CEO, budget is approved, we need it now", "Spam Bot", email):
+        chat.type(text, HONEYPOT_TEXT)
+    # the field is empty again after a reload, but the conversation still carries it
+    page.reload()
+    expect(chat.panel).to_be_visible()
+    chat.type("yes, store my details", HONEYPOT_TEXT)
+    assert all(text.endswith(HONEYPOT_TEXT) for text in chat.bot_messages.all_text_contents())
+
+    session_id = chat.session_id()
+    time.sleep(1)  # a lead would be stored within the turn; give any stray write a moment
+    assert tracker_rows(stack, session_id) == 0
+    assert lead_rows(stack, conversation_id=session_id) == []
+    assert lead_rows(stack, email=email) == []
+    outbox = stack.config.outbox_log
+    assert session_id not in (outbox.read_text() if outbox.exists() else "")
+    log = (ROOT / "tests" / "reports" / "logs" / "browser" / "rasa.log").read_text(errors="replace")
+    assert any("HONEYPOT" in line and session_id in line for line in log.splitlines())
+    assert email not in log and "cheap-pills" not in log
 
 
 class Network:

@@ -32,6 +32,7 @@
   var MAX_ENTRIES = 150;
   var URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
   var SOURCE_KEYS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+  var HONEYPOT = "website";  // a hidden field only bots fill; the channel answers them without Rasa (guards.py)
 
   /* ---- storage: the conversation lives in localStorage, so reloads and other pages share it ---- */
   var state = { session: null, entries: [], turn: "start", sourceSent: false, opened: false };
@@ -103,10 +104,11 @@
     ".form input:focus-visible{outline:2px solid var(--primary);outline-offset:1px;border-color:var(--primary)}",
     ".form button{border:0;border-radius:10px;background:var(--primary);color:var(--on-primary);padding:0 16px;font-weight:600;cursor:pointer}",
     "@media (max-width:480px){.root{left:8px;right:8px;bottom:12px}.panel{width:100%;height:calc(100vh - 84px);height:calc(100dvh - 84px)}}",
-    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
+    ".hp{position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden}"
   ].join("\n");
 
-  var host, root, launcher, badge, teaser, teaserText, panel, scroller, log, replies, typing, statusLine, form, input;
+  var host, root, launcher, badge, teaser, teaserText, panel, scroller, log, replies, typing, statusLine, form, input, trap;
   function build() {
     host = el("div", { id: "leadbot-widget" });
     var shadow = host.attachShadow({ mode: "open" });
@@ -132,7 +134,13 @@
     statusLine = el("p", { "class": "status", role: "status" });
     form = el("form", { "class": "form" });
     input = el("input", { type: "text", "aria-label": "Your message", placeholder: config.placeholder, maxlength: "1000", autocomplete: "off" });
-    form.appendChild(input); form.appendChild(el("button", { type: "submit" }, "Send"));
+    // Honeypot: off-screen, hidden from screen readers and out of the Tab order, so people never see,
+    // hear or reach it; bots that fill every field do, and their messages never reach the bot.
+    var trapBox = el("div", { "class": "hp", "aria-hidden": "true" });
+    var trapLabel = el("label", {}, "Website");
+    trap = el("input", { type: "text", name: HONEYPOT, tabindex: "-1", autocomplete: "off", "aria-hidden": "true" });
+    trapLabel.appendChild(trap); trapBox.appendChild(trapLabel);
+    form.appendChild(input); form.appendChild(el("button", { type: "submit" }, "Send")); form.appendChild(trapBox);
     panel.appendChild(head); panel.appendChild(scroller); panel.appendChild(statusLine); panel.appendChild(form);
 
     teaser = el("div", { "class": "teaser", hidden: "" });
@@ -256,9 +264,17 @@
     while (queue.length) send(queue.shift());
     render();
   }
+  function honeypot() {  // once filled, every later message of the conversation carries it (all tabs, pages)
+    load();
+    if (trap && trap.value && !state.trap) { state.trap = trap.value.slice(0, 200); save(); }
+    return state.trap || "";
+  }
   function send(item) {
     inflight[item.id] = item;
-    var data = { message: item.message, session_id: state.session, message_id: item.id, metadata: item.metadata || {} };
+    var metadata = Object.assign({}, item.metadata);
+    var filled = honeypot();
+    if (filled) metadata[HONEYPOT] = filled;
+    var data = { message: item.message, session_id: state.session, message_id: item.id, metadata: metadata };
     socket.emit("user_uttered", data, function () {  // acknowledged once Rasa has handled the message
       if (inflight[item.id] !== item) return;
       delete inflight[item.id];
