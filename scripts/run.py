@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from stack import RASA_BIN, ROOT, Stack, StackConfig
+from stack import RASA_COMMAND, ROOT, Stack, StackConfig
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     if args.shell:
         try:
             endpoints = str(config.state_dir / "endpoints.yml")
-            command = [str(RASA_BIN), "shell", "--model", str(config.model), "--endpoints", endpoints]
+            command = [*RASA_COMMAND, "shell", "--model", str(config.model), "--endpoints", endpoints]
             subprocess.run(command, cwd=ROOT, env=stack.env(), check=False)
         finally:
             stack.stop()

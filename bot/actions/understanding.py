@@ -156,6 +156,8 @@ def timeline_answer(
     if category is None:
         return None
     text = message.get("text") or ""
+    if text.startswith("/"):
+        return category  # a button's payload ("/timeline_immediate") names the category and holds no date
     if category == "none" and NEGATION_RE.search(text):
         return category  # "never", "no plans": a date mentioned in passing does not make it a timeline
     days = days_until(text, today)

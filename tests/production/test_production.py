@@ -15,11 +15,9 @@ import pytest
 import requests
 
 from production import ProductionStack
-from stack import ACTION_TOKEN_HEADER, ROOT
+from stack import ACTION_TOKEN_HEADER, RASA_PYTHON, ROOT
 from tests.production.conftest import ProductionVisitor, leads_with_email
 from tests.support.conversations import SQL_ANSWERS
-
-RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 
 
 def hot_lead_messages(email: str) -> list[str]:
