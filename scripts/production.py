@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 import sqlalchemy
 from sqlalchemy.engine import URL, make_url
 
-from stack import MODEL, ROOT, Stack, StackConfig
+from stack import MODEL, ROOT, Stack, StackConfig, wait_until_ok
 
 NGINX = Path("/usr/sbin/nginx")
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -219,14 +218,7 @@ class ProductionStack:
         return self
 
     def wait_public(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{self.config.public_port}/", timeout=2).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise TimeoutError(f"nginx did not answer on port {self.config.public_port}; see {self.log_dir}")
+        wait_until_ok(f"http://127.0.0.1:{self.config.public_port}/", max(deadline - time.monotonic(), 1))
 
     def stop_rasa(self, index: int) -> None:
         """Stop one Rasa server (graceful SIGTERM), as a crash or a rolling update would."""

@@ -105,6 +105,19 @@ def write_endpoints(config: StackConfig) -> Path:
     return path
 
 
+def wait_until_ok(url: str, timeout: float, interval: float = 0.5) -> None:
+    """Poll `url` until it answers 2xx; TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(interval)
+    raise TimeoutError(f"no answer from {url} after {timeout:.0f}s")
+
+
 PR_SET_PDEATHSIG = 1
 
 

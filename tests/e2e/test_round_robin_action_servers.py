@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from integrations.store.migrate import upgrade
 from integrations.store.models import Lead
-from stack import ROOT, Stack, StackConfig
+from stack import ROOT, Stack, StackConfig, wait_until_ok
 
 REPS = ["Rep One", "Rep Two", "Rep Three"]
 PER_SERVER = 30
@@ -60,15 +59,7 @@ def action_servers(tmp_path_factory: pytest.TempPathFactory):
 
 
 def wait_healthy(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(url)
+    wait_until_ok(f"{url}/health", timeout, interval=0.3)
 
 
 def qualify_request(index: int) -> dict:
