@@ -19,6 +19,7 @@ from bot.actions.understanding import (
     categorize,
     is_correction_cue,
     is_interruption,
+    is_interruption_of_free_text,
     question_answered,
     question_config,
     question_names,
@@ -192,7 +193,7 @@ class ValidateContactForm(FormValidationAction):
     def _answer_text(tracker: Tracker, slot: str) -> str | None:
         """The raw answer when `slot` is the open question and the message is neither a side question
         nor a correction of an earlier answer (which action_validate_slot_mappings takes)."""
-        if not is_requested(tracker, slot) or is_interruption(tracker.latest_message):
+        if not is_requested(tracker, slot) or is_interruption_of_free_text(tracker.latest_message):
             return None
         if answers_taken_this_turn(tracker):
             return None

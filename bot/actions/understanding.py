@@ -58,6 +58,24 @@ def looks_like_question(text: str) -> bool:
     return bool(QUESTION_RE.search(text or ""))
 
 
+# Greetings and thanks that make up a whole message; anything more ("Maria Hi") is an answer.
+PLEASANTRY_INTENTS = frozenset({"greet", "thanks", "goodbye"})
+ONLY_PLEASANTRY_RE = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|hiya|howdy|yo|good\s+(?:morning|afternoon|evening|day)|thanks|thank\s+you|thx|cheers|"
+    r"bye|goodbye|see\s+you|there|again|a\s+lot|so\s+much|very\s+much)\W*)+$",
+    re.IGNORECASE,
+)
+
+
+def is_interruption_of_free_text(message: Mapping[str, Any]) -> bool:
+    """Like is_interruption, for questions answered in free text (name, company): a message read as a
+    greeting or thanks is still the answer unless it holds nothing but pleasantries."""
+    name, _ = top_intent(message)
+    if name in PLEASANTRY_INTENTS and not ONLY_PLEASANTRY_RE.match(message.get("text") or ""):
+        return False
+    return is_interruption(message)
+
+
 def is_interruption(message: Mapping[str, Any]) -> bool:
     """True when the message is a side question or request rather than an answer."""
     name, confidence = top_intent(message)

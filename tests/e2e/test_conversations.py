@@ -139,6 +139,14 @@ def test_invalid_email_and_phone_are_explained_and_asked_again(visitor: Visitor,
     assert (lead.email, lead.phone) == ("lena@vandelay.com", "+442079460958")
 
 
+def test_name_containing_a_greeting_word_is_taken_as_the_name(visitor: Visitor, stack) -> None:
+    visitor.converse("talk to sales", "/need_defined", "/authority_decision_maker", "/budget_allocated")
+    visitor.say("/timeline_quarter")
+    replies = visitor.say("Maria Hi")
+    assert "email" in visitor.texts(replies)
+    assert visitor.slots()["person_name"] == "Maria Hi"
+
+
 def test_side_question_mid_form_resumes_the_same_question(visitor: Visitor, stack) -> None:
     visitor.converse("I want a demo", "/need_defined", "/authority_decision_maker")
     assert visitor.slots()["requested_slot"] == "budget"

@@ -118,3 +118,15 @@ def test_name_with_lead_in_words_and_accents() -> None:
     tracker = make_tracker("I'm Zoë Saint-Éloi", "nlu_fallback", 0.3, slots={"requested_slot": "person_name"})
     slots, _ = run(ValidateContactForm(), tracker)
     assert slots["person_name"] == "Zoë Saint-Éloi"
+
+
+def test_name_that_contains_a_greeting_word_is_still_the_name() -> None:
+    tracker = make_tracker("Maria Hi", "greet", 0.97, slots={"requested_slot": "person_name"})
+    slots, _ = run(ValidateContactForm(), tracker)
+    assert slots["person_name"] == "Maria Hi"
+
+
+def test_a_plain_greeting_does_not_answer_the_name_question() -> None:
+    tracker = make_tracker("hello there!", "greet", 0.97, slots={"requested_slot": "person_name"})
+    slots, _ = run(ValidateContactForm(), tracker)
+    assert "person_name" not in slots
