@@ -3,6 +3,7 @@ and corrections of answers already given ("actually our budget is approved now")
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -73,7 +74,10 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
 
         if len(text.split()) >= 4:
             settings = Settings.from_env()
-            found = clause_answers(text, NluClient(settings.rasa_url, settings.rasa_token))
+            # Blocking HTTP calls to Rasa: run them off the action server's event loop, which keeps
+            # serving other conversations' actions meanwhile.
+            client = NluClient(settings.rasa_url, settings.rasa_token)
+            found = await asyncio.to_thread(clause_answers, text, client)
             for question, answer in found.items():
                 already = any(event["name"] == question for event in events)
                 if question == open_question or already or tracker.get_slot(question) is not None:
