@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from integrations.web.guards import NO_REPLY_TEXT
 from production import ProductionStack
 from stack import ACTION_TOKEN_HEADER, RASA_PYTHON, ROOT
 from tests.production.conftest import ProductionVisitor, leads_with_email
@@ -77,11 +78,31 @@ def test_messages_alternating_between_rasa_servers_stay_in_order(production, vis
     assert len(outbox_lines(production, visitor.id)) == 1
 
 
-def test_nginx_spreads_one_conversation_over_both_servers(production, visitor: ProductionVisitor) -> None:
+def typed_hot_lead_messages(email: str) -> list[str]:
+    """A sales-qualified conversation typed in full sentences (long trackers: large action calls)."""
+    return [
+        "hi there",
+        "I'd like to book a demo",
+        "our SDRs waste hours on junk leads, we need automatic lead scoring from our CRM data",
+        "I'm the VP of sales and the budget is mine",
+        "how much does it cost?",
+        "we have $40k set aside for this",
+        "asap, within the next two weeks",
+        "Noor Haddad",
+        email,
+        "Haddad Logistics",
+        "skip",
+        "yes",
+    ]
+
+
+def test_nginx_spreads_one_typed_conversation_over_both_servers(production, visitor: ProductionVisitor) -> None:
     email = f"noor.{uuid.uuid4().hex[:6]}@haddad-logistics.io"
-    messages = hot_lead_messages(email)
+    messages = typed_hot_lead_messages(email)
     for text in messages:
-        visitor.say(text)
+        replies = visitor.say(text)
+        assert NO_REPLY_TEXT not in [reply.get("text") for reply in replies], f"technical problem after {text!r}"
+    assert "from our sales team will contact you" in " ".join(reply.get("text", "") for reply in replies)
     assert user_texts(visitor.tracker()) == messages
     assert len(wait_for_lead(production, email)) == 1
     access_log = (production.config.state_dir / "nginx" / "access.log").read_text()
