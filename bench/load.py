@@ -1,12 +1,15 @@
-"""Load benchmark: whole conversations through the REST channel, the assistant against Rasa's starter bot.
+"""Load benchmark: whole conversations through the REST channel, the assistant against Rasa's starter bot,
+and the assistant's production mode with one and with two instances behind nginx.
 
 Usage: .venvs/rasa/bin/python bench/load.py [--concurrency 1,10,50,100] [--bots ours,starter]
            [--turns-per-visitor 24] [--min-turns 240] [--time-limit 300] [--our-train-seconds S]
+       .venvs/rasa/bin/python bench/load.py --mode production [--instances 1,2] [--concurrency 10,50,100]
+           [--nginx-as-shipped] [--nginx-actions-buffer 128k]
 (Started with another interpreter, e.g. .venvs/actions/bin/python, it re-runs itself with Rasa's
-environment, which has aiohttp and matplotlib; the lead store is migrated with the action server's
+environment, which has aiohttp, matplotlib and redis; the lead store is migrated with the action server's
 environment, as `make migrate` does. Needs models/leadbot.tar.gz; never trains it.)
 
-In one run on this machine:
+The default mode (--mode compare), in one run on this machine:
 * starts the assistant's real stack (scripts/stack.py: Rasa with models/leadbot.tar.gz, action
   server, dispatcher) on free loopback ports, with temporary SQLite lead and tracker databases and a
   random RASA_TOKEN; Rasa calls the action server through bench/action_timing_proxy.py, which times
@@ -25,6 +28,23 @@ In one run on this machine:
   peak RSS and CPU seconds of each server process with its children (from /proc, every 0.2 s), the
   CPU that other processes on the machine used meanwhile, and the action server's time per call;
 * writes bench/results/load.json and bench/results/load_latency.png and prints a markdown table.
+
+--mode production (docs/production.md), for each --instances count, all stacks up for the whole run:
+* starts scripts/production.py's ProductionStack on free ports: nginx (round robin, keepalive to the
+  upstreams) in front of that many Rasa servers, action servers and dispatchers, with throw-away
+  PostgreSQL databases for the tracker and lead stores (CREATE DATABASE on TEST_POSTGRES_URL, default
+  postgresql+psycopg2://postgres@127.0.0.1:5432/postgres; dropped WITH (FORCE) afterwards), the atomic
+  Redis lock store under a unique key prefix (its keys deleted afterwards), and random tokens; the lead
+  store is migrated by the actions interpreter (Alembic is not in Rasa's environment); the rendered nginx
+  configuration gets `client_max_body_size 16m` in the actions listener only, because the template's 64k
+  refuses our conversation's later action calls with 413 (see BenchProductionStack; --nginx-as-shipped
+  leaves it out, --nginx-actions-buffer adds client_body_buffer_size there too);
+* drives our conversation through nginx's public port (POST /webhooks/rest/webhook), level by level,
+  each stack in turn, with the same figures as above; CPU per process (nginx, each Rasa, action server
+  and dispatcher, and the PostgreSQL and Redis servers as a whole, counting exited PostgreSQL backends),
+  and from nginx's access log the messages each Rasa server took and the action calls' request time;
+* writes bench/results/load_production.json (with the scaling ratios at 50 and 100 visitors: throughput
+  and p95 of the larger instance count over the smaller) and load_production.png, and prints tables.
 """
 
 from __future__ import annotations
@@ -51,6 +71,7 @@ import platform  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import shlex  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -58,17 +79,23 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
 from dataclasses import dataclass, field, replace  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 import aiohttp  # noqa: E402
+import redis  # noqa: E402
 import requests  # noqa: E402
+import sqlalchemy  # noqa: E402
 import starter_bot  # noqa: E402
 import yaml  # noqa: E402
-from plot_load import plot  # noqa: E402
+from plot_load import plot, plot_production  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
+import production  # noqa: E402
 from integrations.web.guards import NO_REPLY_TEXT  # noqa: E402
-from stack import ACTIONS_PYTHON, MODEL, Stack, StackConfig  # noqa: E402
+from production import NGINX, ProductionConfig, ProductionStack  # noqa: E402
+from stack import ACTIONS_PYTHON, MODEL, Stack, StackConfig, wait_until_ok  # noqa: E402
 from tests.support.conversations import letters  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -84,6 +111,11 @@ ERROR_TEXTS = {NO_REPLY_TEXT: "technical_problem", LEAD_NOT_SAVED_TEXT: "lead_no
 OUR_FINAL_REPLY = "from our sales team will contact you within"
 # Logged by bot/actions/clauses.py when the action server's own /model/parse call to Rasa fails or times out.
 CLAUSE_PARSE_FAILED = "clause parse failed"
+# The dispatchers read .env: with these blank, benchmark leads reach only the run's own outbox log, never a real
+# Slack, webhook, HubSpot or Salesforce account (integrations/outbox/registry.py enables a channel when set).
+QUIET_CHANNELS = dict.fromkeys(
+    ("SLACK_WEBHOOK_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "HUBSPOT_TOKEN", "SALESFORCE_OID"), ""
+)
 
 
 def our_conversation(index: int) -> list[str]:
@@ -145,10 +177,25 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process (fields 14 and 15 of /proc/<pid>/stat)."""
+def cpu_seconds(pid: int, reaped_children: bool = False) -> float:
+    """User plus system CPU time of a process (fields 14 and 15 of /proc/<pid>/stat), and with
+    `reaped_children` that of its children that exited and were waited for (fields 16 and 17)."""
     fields = _stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
+    if not fields:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def command_name(pid: int) -> str:
+    """The command name of /proc/<pid>/stat (comm), or "" if the process is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return text[text.index("(") + 1 : text.rindex(")")]
 
 
 def machine_cpu_seconds() -> dict[str, float]:
@@ -163,17 +210,23 @@ def machine_cpu_seconds() -> dict[str, float]:
 
 
 class Sampler:
-    """Samples the RSS of named process trees every 0.2 s in a thread, and their CPU time at start and stop."""
+    """Samples the RSS of named process trees every 0.2 s in a thread, and their CPU time at start and stop.
 
-    def __init__(self, processes: dict[str, int]) -> None:
+    With `reaped_children` a tree's CPU also counts the processes that exited in it meanwhile (PostgreSQL
+    forks a backend per connection, and connection pools close their overflow connections under load); the
+    trees are then looked up again at stop, so processes started since the last 5-second refresh count too.
+    """
+
+    def __init__(self, processes: dict[str, int], reaped_children: bool = False) -> None:
         self.processes = processes
+        self.reaped_children = reaped_children
         self.peak_rss: dict[str, int] = dict.fromkeys(processes, 0)
         self._trees = {name: with_descendants(pid) for name, pid in processes.items()}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _cpu(self) -> dict[str, float]:
-        return {name: sum(cpu_seconds(pid) for pid in tree) for name, tree in self._trees.items()}
+        return {name: sum(cpu_seconds(pid, self.reaped_children) for pid in tree) for name, tree in self._trees.items()}
 
     def _run(self) -> None:
         for tick in itertools.count():
@@ -193,6 +246,8 @@ class Sampler:
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
+        if self.reaped_children:
+            self._trees = {name: with_descendants(pid) for name, pid in self.processes.items()}
         cpu_end = self._cpu()
         self.cpu = {name: cpu_end[name] - self._cpu_start[name] for name in cpu_end}
         self.load_generator_cpu = cpu_seconds(os.getpid()) - self._self_start
@@ -210,24 +265,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer in {timeout:.0f}s")
-
-
 class ProxiedStack(Stack):
     """The project's stack (web page off) with Rasa calling the action server through the timing proxy."""
 
     def __init__(self, config: StackConfig, proxy_port: int, log_dir: Path) -> None:
-        super().__init__(config, log_dir=log_dir, web=False)
         self.proxy_port = proxy_port
+        # write_endpoints() gives Rasa this action endpoint; the proxy forwards to config.actions_url.
+        super().__init__(replace(config, action_endpoint_url=f"{self.proxy_url}/webhook"), log_dir=log_dir, web=False)
 
     @property
     def proxy_url(self) -> str:
@@ -237,17 +281,11 @@ class ProxiedStack(Stack):
         proxy = ROOT / "bench" / "action_timing_proxy.py"
         self._spawn("proxy", [str(RASA_PYTHON), str(proxy), "--port", str(self.proxy_port), "--target",
                               self.config.actions_url])  # fmt: skip
-        # write_endpoints() puts config.actions_port in the action endpoint: give Rasa the proxy's port.
-        real = self.config
-        self.config = replace(real, actions_port=self.proxy_port)
-        try:
-            super().start_rasa()
-        finally:
-            self.config = real
+        super().start_rasa()
 
     def wait_ready(self, timeout: float) -> None:
         super().wait_ready(timeout)
-        wait_for(f"{self.proxy_url}/health")
+        wait_until_ok(f"{self.proxy_url}/health", 60.0)
 
 
 def isolated_config(state: Path) -> StackConfig:
@@ -261,6 +299,7 @@ def isolated_config(state: Path) -> StackConfig:
         tracker_db=state / "tracker.db",
         outbox_log=state / "outbox.log",
         state_dir=state,
+        extra_env=dict(QUIET_CHANNELS),
     )
 
 
@@ -282,7 +321,9 @@ class Bot:
     final_reply: str
     processes: dict[str, int]
     proxy_url: str | None = None
-    actions_log: Path | None = None
+    actions_logs: tuple[Path, ...] = ()
+    access_log: Path | None = None  # nginx's, in the production mode
+    upstream_names: dict[str, str] = field(default_factory=dict)  # nginx upstream address -> server name
     numbers: Iterator[int] = field(default_factory=itertools.count)
 
 
@@ -418,12 +459,15 @@ def action_summary(calls: list[dict], turns: int) -> dict:
 
 
 def run_level(bot: Bot, all_processes: dict[str, int], concurrency: int, args: argparse.Namespace) -> dict:
-    """One bot at one concurrency level, with its processes sampled; the level's figures."""
+    """One bot at one concurrency level, with its processes sampled; the level's figures.
+
+    Processes named `shared:...` (PostgreSQL, Redis) count as every bot's own."""
     per_conversation = len(bot.conversation(0))
     conversations = math.ceil(max(concurrency * args.turns_per_visitor, args.min_turns) / per_conversation)
     drain_timings(bot)
-    log_start = bot.actions_log.stat().st_size if bot.actions_log else 0
-    with Sampler(all_processes) as sampler:
+    log_starts = [path.stat().st_size for path in bot.actions_logs]
+    access_start = bot.access_log.stat().st_size if bot.access_log else 0
+    with Sampler(all_processes, reaped_children=args.mode == "production") as sampler:
         started = time.monotonic()
         record = asyncio.run(drive(bot, concurrency, conversations, args.time_limit, args.ramp_up))
         wall = time.monotonic() - started
@@ -432,7 +476,7 @@ def run_level(bot: Bot, all_processes: dict[str, int], concurrency: int, args: a
         if turn.error:
             errors[turn.error] += 1
     answered = sum(turn.error is None for turn in record.turns)
-    own = {f"{bot.name}:{name}" for name in bot.processes}
+    own = {f"{bot.name}:{name}" for name in bot.processes} | {key for key in all_processes if key.startswith("shared:")}
     return {
         "bot": bot.name,
         "concurrency": concurrency,
@@ -464,9 +508,13 @@ def run_level(bot: Bot, all_processes: dict[str, int], concurrency: int, args: a
         "interrupts_cpu_pct": share_of_machine(sampler.interrupts_cpu, wall),
         "steal_cpu_pct": share_of_machine(sampler.steal_cpu, wall),
         "action_server": action_summary(drain_timings(bot), len(record.turns)) if bot.proxy_url else None,
-        "clause_parse_failures": log_count(bot.actions_log, log_start, CLAUSE_PARSE_FAILED)
-        if bot.actions_log
+        "clause_parse_failures": sum(
+            log_count(path, start, CLAUSE_PARSE_FAILED)
+            for path, start in zip(bot.actions_logs, log_starts, strict=True)
+        )
+        if bot.actions_logs
         else None,
+        **({"nginx": access_summary(bot, access_start)} if bot.access_log else {}),
     }
 
 
@@ -506,14 +554,308 @@ def proxy_overhead(stack: ProxiedStack) -> dict:
     }
 
 
-def warm_up(bot: Bot) -> None:
-    """One conversation before measuring (first turns after a model load are slow); complain if it goes wrong."""
-    record = asyncio.run(drive(bot, 1, 1, 120.0, 0.0))
+def warm_up(bot: Bot, conversations: int = 1) -> None:
+    """Conversations before measuring (first turns after a model load are slow); complain if one goes wrong."""
+    record = asyncio.run(drive(bot, 1, conversations, 120.0 * conversations, 0.0))
     errors = [turn.error for turn in record.turns if turn.error]
-    if errors or not record.as_expected:
+    if errors or record.as_expected < conversations:
         print(f"warning: the {bot.name} warm-up conversation went wrong: errors {errors}, "
               f"transcript {record.unexpected}", file=sys.stderr)  # fmt: skip
     drain_timings(bot)
+
+
+# ---------------------------------------------------------------- the production mode (scripts/production.py)
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+# Requests in nginx's access log (deploy/nginx.conf.template's `upstream` format), by path.
+ACCESS_LINE = re.compile(
+    r'"(?P<method>[A-Z]+) (?P<path>\S+) [^"]*" (?P<status>\d{3}) upstream=(?P<upstream>.*?) '
+    r"upstream_status=\S.*? time=(?P<seconds>[\d.]+)$"
+)
+ACCESS_KINDS = {"/webhooks/rest/webhook": "rest", "/webhook": "actions", "/model/parse": "parse"}
+ACTIONS_BODY_LIMIT = "16m"  # see BenchProductionStack
+
+
+class BenchProductionStack(ProductionStack):
+    """scripts/production.py's stack, prepared from Rasa's environment, optionally with extra directives in
+    nginx's loopback listener in front of the action servers.
+
+    ProductionStack.prepare() creates the databases and migrates the lead store in-process, with Alembic
+    and SQLAlchemy 2 from the actions environment; here the benchmark has created throw-away databases
+    already, and the lead store is migrated by the actions interpreter, as `make migrate` does.
+
+    deploy/nginx.conf.template sets `client_max_body_size 64k` for all of nginx, so also for Rasa's calls to
+    the action servers, whose bodies carry the whole tracker: from the contact form on, our typed conversation
+    sends 65-80 KB and nginx answers 413 (the visitor gets the technical-problem message). `actions_directives`
+    (by default `client_max_body_size` ACTIONS_BODY_LIMIT) go into the rendered copy of the configuration, in
+    the actions listener only; the public listener keeps 64k. A directive the listener already has is left as is.
+    """
+
+    def __init__(self, config: ProductionConfig, log_dir: Path, actions_directives: dict[str, str]) -> None:
+        super().__init__(config, log_dir=log_dir)
+        self.actions_directives = actions_directives
+        self.nginx_patch: list[str] = []
+
+    def start(self, timeout: float = 300.0) -> BenchProductionStack:
+        if not self.actions_directives:
+            super().start(timeout)
+            return self
+        render = production.render_nginx_conf  # ProductionStack.start() looks it up in its module when it runs
+
+        def render_and_patch(config: ProductionConfig) -> Path:
+            path = render(config)
+            self.nginx_patch = patch_actions_listener(path, config.actions_lb_port, self.actions_directives)
+            return path
+
+        production.render_nginx_conf = render_and_patch
+        try:
+            super().start(timeout)
+        finally:
+            production.render_nginx_conf = render
+        return self
+
+    def prepare(self) -> None:
+        if not NGINX.exists():
+            raise RuntimeError("nginx is missing: run scripts/ensure_nginx.sh")
+        migrate(self.config.database_url)
+
+    def keep_nginx_error_log(self) -> None:
+        """The error log lives in the temporary state folder: copy it next to the other logs."""
+        error_log = self.config.state_dir / "nginx" / "error.log"
+        if error_log.exists():
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(error_log, self.log_dir / "nginx-error.log")
+
+
+def patch_actions_listener(conf: Path, actions_lb_port: int, directives: dict[str, str]) -> list[str]:
+    """Add `name value;` lines to the server block listening on the actions port, each unless it has one."""
+    text = conf.read_text()
+    listen = f"listen 127.0.0.1:{actions_lb_port};"
+    start = text.index(listen)
+    block = text[start : text.find("\n    }\n", start)]
+    added = [f"{name} {value};" for name, value in directives.items() if f"{name} " not in block]
+    lines = "".join(f"\n        {directive}  # added by bench/load.py" for directive in added)
+    conf.write_text(text.replace(listen, listen + lines, 1))
+    return added
+
+
+@contextmanager
+def temporary_database(kind: str) -> Iterator[str]:
+    """A throw-away PostgreSQL database: CREATE DATABASE on POSTGRES_ADMIN_URL, DROP ... WITH (FORCE) after."""
+    admin_url = make_url(POSTGRES_ADMIN_URL)
+    name = f"leadbot_bench_{kind}_{RUN_ID}_{secrets.token_hex(2)}"
+    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield admin_url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free loopback ports (all held open at once while they are picked)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def production_config(instances: int, state: Path, leads_url: str, tracker_url: str) -> ProductionConfig:
+    """`instances` Rasa and action servers behind nginx on free ports, random tokens, a unique lock key prefix."""
+    public, internal, actions_lb, web, *nodes = free_ports(4 + 2 * instances)
+    return ProductionConfig(
+        public_port=public,
+        rasa_ports=tuple(nodes[:instances]),
+        actions_ports=tuple(nodes[instances:]),
+        rasa_internal_port=internal,
+        actions_lb_port=actions_lb,
+        web_port=web,
+        database_url=leads_url,
+        tracker_database_url=tracker_url,
+        redis_key_prefix=f"bench{RUN_ID}x{instances}",  # Rasa accepts only letters and digits here
+        rasa_token=secrets.token_urlsafe(16),
+        action_token=secrets.token_urlsafe(16),
+        state_dir=state,
+        extra_env=dict(QUIET_CHANNELS),
+    )
+
+
+def shared_services() -> dict[str, int]:
+    """PostgreSQL's postmaster and redis-server, found in /proc: shared by every stack, sampled server-wide."""
+    found: dict[str, int] = {}
+    for entry in sorted(Path("/proc").iterdir(), key=lambda path: path.name):
+        if not entry.name.isdigit() or not (fields := _stat_fields(int(entry.name))):
+            continue
+        name = command_name(int(entry.name))
+        if name == "postgres" and command_name(int(fields[1])) != "postgres":
+            found.setdefault("postgres", int(entry.name))
+        elif name.startswith("redis-server"):
+            found.setdefault("redis", int(entry.name))
+    return found
+
+
+def service_versions(redis_url: str) -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    nginx = subprocess.run([str(NGINX), "-v"], capture_output=True, text=True)
+    versions["nginx"] = (nginx.stderr or nginx.stdout).strip().removeprefix("nginx version: ")
+    engine = sqlalchemy.create_engine(POSTGRES_ADMIN_URL)
+    try:
+        with engine.connect() as connection:
+            versions["postgres"] = connection.execute(sqlalchemy.text("SHOW server_version")).scalar()
+    finally:
+        engine.dispose()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        versions["redis"] = client.info("server").get("redis_version")
+    finally:
+        client.close()
+    return versions
+
+
+def drop_lock_keys(config: ProductionConfig) -> int:
+    """Delete the run's Redis keys (Rasa's lock store deletes idle locks itself: normally none are left)."""
+    client = redis.Redis.from_url(config.redis_url)
+    try:
+        keys = list(itertools.islice(client.scan_iter(match=f"{config.redis_key_prefix}:*", count=1000), 100_000))
+        if keys:
+            client.delete(*keys)
+        return len(keys)
+    finally:
+        client.close()
+
+
+def start_production(
+    instances: int, state: Path, leads_url: str, tracker_url: str, actions_directives: dict[str, str]
+) -> tuple[BenchProductionStack, Bot]:
+    config = production_config(instances, state, leads_url, tracker_url)
+    stack = BenchProductionStack(config, LOGS / f"production-{instances}x", actions_directives)
+    try:
+        stack.start()
+    except BaseException:
+        stack.stop()
+        stack.keep_nginx_error_log()
+        raise
+    upstreams = {f"127.0.0.1:{port}": f"rasa{number}" for number, port in enumerate(config.rasa_ports, start=1)}
+    upstreams |= {f"127.0.0.1:{port}": f"actions{number}" for number, port in enumerate(config.actions_ports, start=1)}
+    bot = Bot(
+        f"production-{instances}x",
+        f"http://127.0.0.1:{config.public_port}",  # nginx's public listener (not `localhost`: IPv4 only)
+        our_conversation,
+        OUR_FINAL_REPLY,
+        {name: process.pid for name, process in stack.processes.items()},
+        actions_logs=tuple(node.log_dir / "actions.log" for node in stack.nodes),
+        access_log=config.state_dir / "nginx" / "access.log",
+        upstream_names=upstreams,
+    )
+    return stack, bot
+
+
+def access_summary(bot: Bot, start: int) -> dict:
+    """nginx's view of a level, from its access log after byte `start`: REST messages, action calls and the
+    action servers' parse calls to Rasa; for each, requests per upstream server, statuses and request time."""
+    with open(bot.access_log, "rb") as log:
+        log.seek(start)
+        lines = log.read().decode(errors="replace").splitlines()
+    kinds: dict[str, dict] = defaultdict(lambda: {"requests": 0, "by_server": defaultdict(int), "non_200": 0,
+                                                  "passed_on": 0, "seconds": []})  # fmt: skip
+    for line in lines:
+        match = ACCESS_LINE.search(line)
+        if not match:
+            continue
+        kind = kinds[ACCESS_KINDS.get(match["path"].split("?")[0], "other")]
+        kind["requests"] += 1
+        upstreams = [address.strip() for address in match["upstream"].split(",")]
+        kind["by_server"][bot.upstream_names.get(upstreams[-1], upstreams[-1])] += 1
+        kind["non_200"] += match["status"] != "200"
+        kind["passed_on"] += len(upstreams) > 1  # proxy_next_upstream tried another server
+        kind["seconds"].append(float(match["seconds"]))
+    return {
+        name: {
+            "requests": kind["requests"],
+            "by_server": dict(sorted(kind["by_server"].items())),
+            "non_200": kind["non_200"],
+            "passed_on": kind["passed_on"],
+            "request_time_ms": latency_summary([1000 * seconds for seconds in kind["seconds"]]),
+        }
+        for name, kind in sorted(kinds.items())
+    }
+
+
+def roles(level: dict) -> dict:
+    """CPU ms per turn by role, summed over the servers of a role (node1/rasa + node2/rasa = rasa)."""
+    by_role: dict[str, float] = defaultdict(float)
+    for name, seconds in level["cpu_s"].items():
+        by_role[name.rsplit("/", 1)[-1]] += seconds
+    turns = level["turns"] or 1
+    return {role: round(1000 * seconds / turns, 1) for role, seconds in by_role.items()}
+
+
+def run_production(args: argparse.Namespace, results: dict) -> None:
+    """Every instance count's stack up at once; per level, each of them in turn (as the default mode's bots)."""
+    if not MODEL.exists():
+        sys.exit(f"no trained model at {MODEL}; run `make train` first")
+    if not NGINX.exists():
+        sys.exit("nginx is missing: run scripts/ensure_nginx.sh")
+    services = shared_services()
+    missing = {"postgres", "redis"} - set(services)
+    if missing:
+        print(f"warning: no {' or '.join(sorted(missing))} process found; not sampled", file=sys.stderr)
+    results["services"] = service_versions(ProductionConfig().redis_url)
+    results["stacks"], results["levels"] = {}, []
+    bots: dict[int, Bot] = {}
+    with ExitStack() as cleanup:
+        for instances in args.instance_counts:
+            print(f"starting the production stack with {instances} instance(s) ...", flush=True)
+            state = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"leadbot-load-x{instances}-")))
+            leads_url = cleanup.enter_context(temporary_database(f"leads{instances}"))
+            tracker_url = cleanup.enter_context(temporary_database(f"tracker{instances}"))
+            started = time.monotonic()
+            directives = nginx_actions_directives(args)
+            stack, bots[instances] = start_production(instances, state, leads_url, tracker_url, directives)
+            cleanup.callback(finish_production, stack, results["stacks"], str(instances))
+            results["stacks"][str(instances)] = {
+                "start_s": round(time.monotonic() - started, 1),
+                "redis_key_prefix": stack.config.redis_key_prefix,
+                "nginx_patch": stack.nginx_patch,
+                **stack_description(stack),
+            }
+        for bot in bots.values():
+            warm_up(bot, conversations=4)
+        all_processes = {f"{bot.name}:{name}": pid for bot in bots.values() for name, pid in bot.processes.items()}
+        all_processes |= {f"shared:{name}": pid for name, pid in services.items()}
+        for concurrency in args.levels:
+            for instances, bot in bots.items():
+                print(f"level {concurrency} visitors, {instances} instance(s) ...", flush=True)
+                level = {"instances": instances, **run_level(bot, all_processes, concurrency, args)}
+                level["cpu_ms_per_turn_by_role"] = roles(level)
+                level["stack_cpu_pct_of_machine"] = share_of_machine(sum(level["cpu_s"].values()), level["wall_s"])
+                results["levels"].append(level)
+                print(f"  {level['turns']} turns, p95 {level['latency_ms']['p95']} ms, "
+                      f"{level['throughput_tps']} turns/s, errors {level['errors']}, "
+                      f"other processes {level['other_processes_cpu_pct']} %", flush=True)  # fmt: skip
+                time.sleep(2)
+
+
+def nginx_actions_directives(args: argparse.Namespace) -> dict[str, str]:
+    directives = {} if args.nginx_as_shipped else {"client_max_body_size": ACTIONS_BODY_LIMIT}
+    if args.nginx_actions_buffer:
+        directives["client_body_buffer_size"] = args.nginx_actions_buffer
+    return directives
+
+
+def finish_production(stack: BenchProductionStack, stacks: dict, key: str) -> None:
+    stack.stop()
+    stack.keep_nginx_error_log()
+    stacks.setdefault(key, {})["lock_keys_left"] = drop_lock_keys(stack.config)
 
 
 # ---------------------------------------------------------------- training times and machine
@@ -551,7 +893,7 @@ def _birth_time(path: Path) -> float | None:
     return born or None
 
 
-def stack_description(stack: ProxiedStack) -> dict:
+def stack_description(stack: Stack | ProductionStack) -> dict:
     """What exactly ran as ours: the model file and each process's command line (token left out)."""
     digest = hashlib.sha256(MODEL.read_bytes()).hexdigest()
     commands = {
@@ -650,21 +992,117 @@ def markdown(results: dict) -> str:
     return "\n".join(rows)
 
 
+def production_summary(levels: list[dict], instance_counts: list[int]) -> dict:
+    """Each larger instance count against the smallest: throughput and p95 ratios at 50 and 100 visitors."""
+    base = min(instance_counts)
+    at = {(level["instances"], level["concurrency"]): level for level in levels}
+    scaling = []
+    for concurrency in (50, 100):
+        one = at.get((base, concurrency))
+        for instances in sorted(set(instance_counts) - {base}):
+            more = at.get((instances, concurrency))
+            if one and more:
+                scaling.append(
+                    {
+                        "visitors": concurrency,
+                        "instances": f"{instances} over {base}",
+                        "throughput_ratio": ratio(more["throughput_tps"], one["throughput_tps"]),
+                        "p95_ratio": ratio(more["latency_ms"]["p95"], one["latency_ms"]["p95"]),
+                        "p50_ratio": ratio(more["latency_ms"]["p50"], one["latency_ms"]["p50"]),
+                    }
+                )
+    return {
+        "scaling": scaling,
+        "errors": {f"{level['instances']}x{level['concurrency']}": level["errors"] for level in levels},
+        "max_other_processes_cpu_pct": max((level["other_processes_cpu_pct"] for level in levels), default=None),
+    }
+
+
+def markdown_production(results: dict) -> str:
+    rows = [
+        "| instances | visitors | turns | errors | p50 ms | p95 ms | p99 ms | turns/s | CPU ms/turn rasa / actions / "
+        f"nginx / postgres / redis | stack CPU % of {results['machine']['cores']} cores | peak RSS MB per Rasa "
+        "| other CPU |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for level in results["levels"]:
+        latency, roles_ms = level["latency_ms"], level["cpu_ms_per_turn_by_role"]
+        rss = ", ".join(str(mb) for name, mb in level["peak_rss_mb"].items() if name.endswith("/rasa"))
+        cpu = " / ".join(str(roles_ms.get(role, "-")) for role in ("rasa", "actions", "nginx", "postgres", "redis"))
+        rows.append(
+            f"| {level['instances']} | {level['concurrency']} | {level['turns']} | {sum(level['errors'].values())} | "
+            f"{latency['p50']} | {latency['p95']} | {latency['p99']} | {level['throughput_tps']} | {cpu} | "
+            f"{level['stack_cpu_pct_of_machine']} | {rss} | {level['other_processes_cpu_pct']} % |"
+        )
+    rows += [
+        "",
+        "| instances | visitors | CPU s per process | REST messages per Rasa server "
+        "| action calls via nginx p50 / p95 ms | first turn p95 ms | as expected |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for level in results["levels"]:
+        nginx = level.get("nginx") or {}
+        rest, actions = nginx.get("rest", {}), nginx.get("actions", {})
+        cpu = ", ".join(f"{name} {seconds}" for name, seconds in level["cpu_s"].items() if seconds)
+        spread = ", ".join(f"{name} {count}" for name, count in rest.get("by_server", {}).items())
+        action_ms = actions.get("request_time_ms", {})
+        rows.append(
+            f"| {level['instances']} | {level['concurrency']} | {cpu} | {spread} | "
+            f"{action_ms.get('p50')} / {action_ms.get('p95')} | {level['first_turn_latency_ms']['p95']} | "
+            f"{level['conversations_as_expected']}/{level['conversations_done']} |"
+        )
+    rows.append("")
+    for item in results["summary"]["scaling"]:
+        rows.append(
+            f"{item['visitors']} visitors, {item['instances']} instance(s): throughput x{item['throughput_ratio']}, "
+            f"p95 x{item['p95_ratio']}, p50 x{item['p50_ratio']}"
+        )
+    starts = "; ".join(
+        f"{key} instance(s) {stack['start_s']} s, lock keys left {stack.get('lock_keys_left')}"
+        for key, stack in results["stacks"].items()
+    )
+    rows.append(f"start-up: {starts}")
+    added = results["settings"]["nginx_actions_listener_added"]
+    rows.append(
+        f"nginx actions listener, added to the template: {' '.join(added) if added else 'nothing (as shipped)'}"
+    )
+    return "\n".join(rows)
+
+
 # ---------------------------------------------------------------- main
+
+DEFAULTS = {
+    "compare": {"concurrency": "1,10,50,100", "output": RESULTS / "load.json"},
+    "production": {"concurrency": "10,50,100", "output": RESULTS / "load_production.json"},
+}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", default="1,10,50,100", help="visitors at once, per level")
-    parser.add_argument("--bots", default="ours,starter")
+    parser.add_argument("--mode", choices=sorted(DEFAULTS), default="compare",
+                        help="compare: ours against the starter; production: nginx + N instances")  # fmt: skip
+    parser.add_argument("--concurrency", help="visitors at once, per level (default 1,10,50,100; production 10,50,100)")
+    parser.add_argument("--bots", default="ours,starter", help="compare mode")
+    parser.add_argument("--instances", default="1,2", help="production mode: Rasa and action servers behind nginx")
+    parser.add_argument("--nginx-as-shipped", action="store_true",
+                        help=f"production mode: keep the template's 64k body limit for action calls (default: "
+                        f"{ACTIONS_BODY_LIMIT} on the actions listener, see BenchProductionStack)")  # fmt: skip
+    parser.add_argument("--nginx-actions-buffer", metavar="SIZE",
+                        help="production mode: also set client_body_buffer_size SIZE (e.g. 128k) on the actions "
+                        "listener; nginx's default 16k writes larger action calls to a temporary file")  # fmt: skip
     parser.add_argument("--turns-per-visitor", type=int, default=24, help="level size: visitors x this many turns")
     parser.add_argument("--min-turns", type=int, default=240, help="more conversations per level to reach this")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per level and bot")
     parser.add_argument("--ramp-up", type=float, default=2.0, help="seconds over which visitors start")
     parser.add_argument("--our-train-seconds", type=float, help="default: read from var/train.log")
-    parser.add_argument("--output", type=Path, default=RESULTS / "load.json")
+    parser.add_argument("--output", type=Path, help="default bench/results/load.json; production load_production.json")
     args = parser.parse_args()
-    args.levels = [int(value) for value in args.concurrency.split(",")]
+    defaults = DEFAULTS[args.mode]
+    args.output = args.output or defaults["output"]
+    args.levels = [int(value) for value in (args.concurrency or defaults["concurrency"]).split(",")]
+    args.instance_counts = sorted({int(value) for value in args.instances.split(",")})
+    if any(count < 1 for count in args.instance_counts) or any(level < 1 for level in args.levels):
+        parser.error("instances and concurrency levels must be at least 1")
     args.bot_names = [name.strip() for name in args.bots.split(",")]
     unknown = set(args.bot_names) - {"ours", "starter"}
     if unknown:
@@ -687,34 +1125,14 @@ def start_ours(state: Path) -> tuple[ProxiedStack, Bot]:
         OUR_FINAL_REPLY,
         processes,
         stack.proxy_url,
-        stack.log_dir / "actions.log",
+        (stack.log_dir / "actions.log",),
     )
     return stack, bot
 
 
-def main() -> None:
-    args = parse_args()
-    started = time.monotonic()
-    results: dict = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": shlex.join([os.path.relpath(sys.executable, ROOT), os.path.relpath(__file__, ROOT), *sys.argv[1:]]),
-        "machine": machine(),
-        "settings": {
-            "concurrency": args.levels,
-            "conversations_per_level": "max(visitors x turns-per-visitor, min-turns) / turns per conversation",
-            "turns_per_visitor": args.turns_per_visitor,
-            "min_turns": args.min_turns,
-            "time_limit_s": args.time_limit,
-            "ramp_up_s": args.ramp_up,
-            "think_time_s": 0,
-            "request_timeout_s": REQUEST_TIMEOUT,
-            "rate_limits": "defaults: 30 messages/min per sender, loopback exempt from the per-IP limit",
-            "conversations": {"ours": our_conversation(0), "starter": starter_conversation(0)},
-            "warm_up": "one conversation per bot before the levels, not measured",
-            "percentiles": "nearest rank over every turn sent, errors included",
-        },
-        "training": {"ours": our_training(args.our_train_seconds)},
-    }
+def run_compare(args: argparse.Namespace, results: dict) -> None:
+    """Our single stack (timing proxy in front of the action server) and the starter bot, level by level."""
+    results["training"] = {"ours": our_training(args.our_train_seconds)}
     bots: list[Bot] = []
     stack: ProxiedStack | None = None
     starter_server: starter_bot.StarterServer | None = None
@@ -760,12 +1178,65 @@ def main() -> None:
             if stack:
                 stack.stop()
     results["summary"] = summary(results["levels"])
+
+
+def main() -> None:
+    args = parse_args()
+    started = time.monotonic()
+    conversations = {"ours": our_conversation(0)}
+    if args.mode == "compare":
+        conversations["starter"] = starter_conversation(0)
+    results: dict = {
+        "mode": args.mode,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": shlex.join([os.path.relpath(sys.executable, ROOT), os.path.relpath(__file__, ROOT), *sys.argv[1:]]),
+        "machine": machine(),
+        "settings": {
+            "concurrency": args.levels,
+            "conversations_per_level": "max(visitors x turns-per-visitor, min-turns) / turns per conversation",
+            "turns_per_visitor": args.turns_per_visitor,
+            "min_turns": args.min_turns,
+            "time_limit_s": args.time_limit,
+            "ramp_up_s": args.ramp_up,
+            "think_time_s": 0,
+            "request_timeout_s": REQUEST_TIMEOUT,
+            "rate_limits": "defaults: 30 messages/min per sender, loopback exempt from the per-IP limit",
+            "conversations": conversations,
+            "warm_up": "one conversation per bot before the levels, not measured",
+            "percentiles": "nearest rank over every turn sent, errors included",
+        },
+    }
+    if args.mode == "production":
+        results["settings"] |= {
+            "instances": args.instance_counts,
+            "warm_up": "four conversations per stack, one at a time, before the levels, not measured",
+            "stack": "scripts/production.py: nginx (deploy/nginx.conf.template: 2 workers, round robin, keepalive 32 "
+            "to the Rasa and the action servers) in front of N Rasa servers (integrations.rasa_server) and N action "
+            "servers, N dispatchers, PostgreSQL tracker and lead store (throw-away databases), atomic Redis lock "
+            "store (unique key prefix); every stack up for the whole run, levels run stack after stack",
+            "url": "POST /webhooks/rest/webhook on nginx's public port",
+            "nginx_actions_listener_added": [
+                f"{name} {value};" for name, value in nginx_actions_directives(args).items()
+            ],
+            "cpu": "per process tree, counting exited children (PostgreSQL backends); postgres and redis are the "
+            "whole servers, shared with anything else using them",
+        }
+        run_production(args, results)
+        results["summary"] = production_summary(results["levels"], args.instance_counts)
+    else:
+        run_compare(args, results)
     results["duration_s"] = round(time.monotonic() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    plot(results, args.output.with_name("load_latency.png"))
-    print(markdown(results))
-    print(f"\nwritten {args.output} and {args.output.with_name('load_latency.png')} in {results['duration_s']} s")
+    if args.mode == "production":
+        image = args.output.with_suffix(".png")
+        plot_production(results, image)
+        print(markdown_production(results))
+    else:
+        image = args.output.with_name("load_latency.png")
+        plot(results, image)
+        print(markdown(results))
+    print(f"\nwritten {args.output} and {image} in {results['duration_s']} s")
 
 
 if __name__ == "__main__":
