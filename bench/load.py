@@ -4,7 +4,6 @@ and the assistant's production mode with one and with two instances behind nginx
 Usage: .venvs/rasa/bin/python bench/load.py [--concurrency 1,10,50,100] [--bots ours,starter]
            [--turns-per-visitor 24] [--min-turns 240] [--time-limit 300] [--our-train-seconds S]
        .venvs/rasa/bin/python bench/load.py --mode production [--instances 1,2] [--concurrency 10,50,100]
-           [--nginx-as-shipped] [--nginx-actions-buffer 128k]
 (Started with another interpreter, e.g. .venvs/actions/bin/python, it re-runs itself with Rasa's
 environment, which has aiohttp, matplotlib and redis; the lead store is migrated with the action server's
 environment, as `make migrate` does. Needs models/leadbot.tar.gz; never trains it.)
@@ -35,10 +34,7 @@ The default mode (--mode compare), in one run on this machine:
   PostgreSQL databases for the tracker and lead stores (CREATE DATABASE on TEST_POSTGRES_URL, default
   postgresql+psycopg2://postgres@127.0.0.1:5432/postgres; dropped WITH (FORCE) afterwards), the atomic
   Redis lock store under a unique key prefix (its keys deleted afterwards), and random tokens; the lead
-  store is migrated by the actions interpreter (Alembic is not in Rasa's environment); the rendered nginx
-  configuration gets `client_max_body_size 16m` in the actions listener only, because the template's 64k
-  refuses our conversation's later action calls with 413 (see BenchProductionStack; --nginx-as-shipped
-  leaves it out, --nginx-actions-buffer adds client_body_buffer_size there too);
+  store is migrated by the actions interpreter (Alembic is not in Rasa's environment);
 * drives our conversation through nginx's public port (POST /webhooks/rest/webhook), level by level,
   each stack in turn, with the same figures as above; CPU per process (nginx, each Rasa, action server
   and dispatcher, and the PostgreSQL and Redis servers as a whole, counting exited PostgreSQL backends),
@@ -92,7 +88,6 @@ import yaml  # noqa: E402
 from plot_load import plot, plot_production  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-import production  # noqa: E402
 from integrations.web.guards import NO_REPLY_TEXT  # noqa: E402
 from production import NGINX, ProductionConfig, ProductionStack  # noqa: E402
 from stack import ACTIONS_PYTHON, MODEL, Stack, StackConfig, wait_until_ok  # noqa: E402
@@ -573,46 +568,15 @@ ACCESS_LINE = re.compile(
     r"upstream_status=\S.*? time=(?P<seconds>[\d.]+)$"
 )
 ACCESS_KINDS = {"/webhooks/rest/webhook": "rest", "/webhook": "actions", "/model/parse": "parse"}
-ACTIONS_BODY_LIMIT = "16m"  # see BenchProductionStack
 
 
 class BenchProductionStack(ProductionStack):
-    """scripts/production.py's stack, prepared from Rasa's environment, optionally with extra directives in
-    nginx's loopback listener in front of the action servers.
+    """scripts/production.py's stack, prepared from Rasa's environment.
 
     ProductionStack.prepare() creates the databases and migrates the lead store in-process, with Alembic
     and SQLAlchemy 2 from the actions environment; here the benchmark has created throw-away databases
     already, and the lead store is migrated by the actions interpreter, as `make migrate` does.
-
-    deploy/nginx.conf.template sets `client_max_body_size 64k` for all of nginx, so also for Rasa's calls to
-    the action servers, whose bodies carry the whole tracker: from the contact form on, our typed conversation
-    sends 65-80 KB and nginx answers 413 (the visitor gets the technical-problem message). `actions_directives`
-    (by default `client_max_body_size` ACTIONS_BODY_LIMIT) go into the rendered copy of the configuration, in
-    the actions listener only; the public listener keeps 64k. A directive the listener already has is left as is.
     """
-
-    def __init__(self, config: ProductionConfig, log_dir: Path, actions_directives: dict[str, str]) -> None:
-        super().__init__(config, log_dir=log_dir)
-        self.actions_directives = actions_directives
-        self.nginx_patch: list[str] = []
-
-    def start(self, timeout: float = 300.0) -> BenchProductionStack:
-        if not self.actions_directives:
-            super().start(timeout)
-            return self
-        render = production.render_nginx_conf  # ProductionStack.start() looks it up in its module when it runs
-
-        def render_and_patch(config: ProductionConfig) -> Path:
-            path = render(config)
-            self.nginx_patch = patch_actions_listener(path, config.actions_lb_port, self.actions_directives)
-            return path
-
-        production.render_nginx_conf = render_and_patch
-        try:
-            super().start(timeout)
-        finally:
-            production.render_nginx_conf = render
-        return self
 
     def prepare(self) -> None:
         if not NGINX.exists():
@@ -625,18 +589,6 @@ class BenchProductionStack(ProductionStack):
         if error_log.exists():
             self.log_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(error_log, self.log_dir / "nginx-error.log")
-
-
-def patch_actions_listener(conf: Path, actions_lb_port: int, directives: dict[str, str]) -> list[str]:
-    """Add `name value;` lines to the server block listening on the actions port, each unless it has one."""
-    text = conf.read_text()
-    listen = f"listen 127.0.0.1:{actions_lb_port};"
-    start = text.index(listen)
-    block = text[start : text.find("\n    }\n", start)]
-    added = [f"{name} {value};" for name, value in directives.items() if f"{name} " not in block]
-    lines = "".join(f"\n        {directive}  # added by bench/load.py" for directive in added)
-    conf.write_text(text.replace(listen, listen + lines, 1))
-    return added
 
 
 @contextmanager
@@ -733,11 +685,9 @@ def drop_lock_keys(config: ProductionConfig) -> int:
         client.close()
 
 
-def start_production(
-    instances: int, state: Path, leads_url: str, tracker_url: str, actions_directives: dict[str, str]
-) -> tuple[BenchProductionStack, Bot]:
+def start_production(instances: int, state: Path, leads_url: str, tracker_url: str) -> tuple[BenchProductionStack, Bot]:
     config = production_config(instances, state, leads_url, tracker_url)
-    stack = BenchProductionStack(config, LOGS / f"production-{instances}x", actions_directives)
+    stack = BenchProductionStack(config, log_dir=LOGS / f"production-{instances}x")
     try:
         stack.start()
     except BaseException:
@@ -819,13 +769,11 @@ def run_production(args: argparse.Namespace, results: dict) -> None:
             leads_url = cleanup.enter_context(temporary_database(f"leads{instances}"))
             tracker_url = cleanup.enter_context(temporary_database(f"tracker{instances}"))
             started = time.monotonic()
-            directives = nginx_actions_directives(args)
-            stack, bots[instances] = start_production(instances, state, leads_url, tracker_url, directives)
+            stack, bots[instances] = start_production(instances, state, leads_url, tracker_url)
             cleanup.callback(finish_production, stack, results["stacks"], str(instances))
             results["stacks"][str(instances)] = {
                 "start_s": round(time.monotonic() - started, 1),
                 "redis_key_prefix": stack.config.redis_key_prefix,
-                "nginx_patch": stack.nginx_patch,
                 **stack_description(stack),
             }
         for bot in bots.values():
@@ -843,13 +791,6 @@ def run_production(args: argparse.Namespace, results: dict) -> None:
                       f"{level['throughput_tps']} turns/s, errors {level['errors']}, "
                       f"other processes {level['other_processes_cpu_pct']} %", flush=True)  # fmt: skip
                 time.sleep(2)
-
-
-def nginx_actions_directives(args: argparse.Namespace) -> dict[str, str]:
-    directives = {} if args.nginx_as_shipped else {"client_max_body_size": ACTIONS_BODY_LIMIT}
-    if args.nginx_actions_buffer:
-        directives["client_body_buffer_size"] = args.nginx_actions_buffer
-    return directives
 
 
 def finish_production(stack: BenchProductionStack, stacks: dict, key: str) -> None:
@@ -1062,10 +1003,6 @@ def markdown_production(results: dict) -> str:
         for key, stack in results["stacks"].items()
     )
     rows.append(f"start-up: {starts}")
-    added = results["settings"]["nginx_actions_listener_added"]
-    rows.append(
-        f"nginx actions listener, added to the template: {' '.join(added) if added else 'nothing (as shipped)'}"
-    )
     return "\n".join(rows)
 
 
@@ -1084,12 +1021,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", help="visitors at once, per level (default 1,10,50,100; production 10,50,100)")
     parser.add_argument("--bots", default="ours,starter", help="compare mode")
     parser.add_argument("--instances", default="1,2", help="production mode: Rasa and action servers behind nginx")
-    parser.add_argument("--nginx-as-shipped", action="store_true",
-                        help=f"production mode: keep the template's 64k body limit for action calls (default: "
-                        f"{ACTIONS_BODY_LIMIT} on the actions listener, see BenchProductionStack)")  # fmt: skip
-    parser.add_argument("--nginx-actions-buffer", metavar="SIZE",
-                        help="production mode: also set client_body_buffer_size SIZE (e.g. 128k) on the actions "
-                        "listener; nginx's default 16k writes larger action calls to a temporary file")  # fmt: skip
     parser.add_argument("--turns-per-visitor", type=int, default=24, help="level size: visitors x this many turns")
     parser.add_argument("--min-turns", type=int, default=240, help="more conversations per level to reach this")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds per level and bot")
@@ -1215,9 +1146,6 @@ def main() -> None:
             "servers, N dispatchers, PostgreSQL tracker and lead store (throw-away databases), atomic Redis lock "
             "store (unique key prefix); every stack up for the whole run, levels run stack after stack",
             "url": "POST /webhooks/rest/webhook on nginx's public port",
-            "nginx_actions_listener_added": [
-                f"{name} {value};" for name, value in nginx_actions_directives(args).items()
-            ],
             "cpu": "per process tree, counting exited children (PostgreSQL backends); postgres and redis are the "
             "whole servers, shared with anything else using them",
         }
