@@ -160,6 +160,7 @@ class Stack:
             RASA_PORT=str(self.config.rasa_port),
             RASA_TOKEN=self.config.rasa_token,
             ACTION_SERVER_TOKEN=self.config.action_token,
+            LEAD_SPOOL=str(self.config.state_dir / "lead-spool.jsonl"),
             SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
         )
         env.update(self.config.extra_env)

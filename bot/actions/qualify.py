@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,6 +19,7 @@ from integrations.handoff import store_lead
 from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
 from integrations.routing import load_policy as load_routing
+from integrations.spool import spool_lead
 from integrations.store.leads import LeadRecord, utcnow
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,17 @@ def consent_wording(domain: DomainDict) -> str | None:
 def first_name(full_name: str | None) -> str:
     parts = (full_name or "").split()
     return parts[0] if parts else "there"
+
+
+def keep_for_later(spool: Path, record: LeadRecord) -> None:
+    """Spool a lead the database would not take; the outbox worker stores it when the database is back."""
+    try:
+        spool_lead(spool, record)
+        logger.error(
+            "ALERT lead of conversation %s spooled to %s until the database is back", record.conversation_id, spool
+        )
+    except Exception:
+        logger.exception("ALERT lead of conversation %s LOST: could not spool it either", record.conversation_id)
 
 
 class ActionQualifyLead(Action):
@@ -79,6 +92,7 @@ class ActionQualifyLead(Action):
             )
         except Exception:
             logger.exception("could not store the lead of conversation %s", tracker.sender_id)
+            keep_for_later(settings.lead_spool, record)
             dispatcher.utter_message(response="utter_lead_saved_error")
             return events
         deliver_soon(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)

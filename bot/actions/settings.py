@@ -20,6 +20,7 @@ class Settings:
     rasa_url: str
     rasa_token: str | None
     reps_file: Path
+    lead_spool: Path
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,4 +36,5 @@ class Settings:
             rasa_url=os.environ.get("RASA_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"),
             rasa_token=os.environ.get("RASA_TOKEN") or None,
             reps_file=Path(os.environ.get("REPS_FILE", PROJECT_ROOT / "bot" / "qualification" / "reps.yml")),
+            lead_spool=Path(os.environ.get("LEAD_SPOOL", PROJECT_ROOT / "var" / "lead-spool.jsonl")),
         )

@@ -1,6 +1,8 @@
-"""The dispatcher as a process: delivers due notifications every few seconds.
+"""The dispatcher as a process: stores spooled leads and delivers due notifications every few seconds.
 
-`python -m integrations.outbox.worker` runs until stopped; `--once` delivers what is due and exits.
+`python -m integrations.outbox.worker` runs until stopped; `--once` does one round and exits.
+Leads the action server could not store (database down past its retries) wait in the lead spool
+(integrations/spool.py); each round stores them first, so their notifications go out in the same round.
 """
 
 from __future__ import annotations
@@ -10,11 +12,29 @@ import logging
 import signal
 import threading
 
+from tenacity import stop_after_attempt
+
 from bot.actions.settings import Settings
+from integrations.handoff import store_lead
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.registry import configured_channels
+from integrations.routing import load_policy as load_routing
+from integrations.spool import replay_spool
+from integrations.store.leads import LeadRecord
 
 logger = logging.getLogger("outbox.worker")
+
+
+def store_spooled(settings: Settings, channels: list[str], record: LeadRecord) -> None:
+    """One attempt (no retries: the next round is the retry) to store a spooled lead."""
+    once = store_lead.retry_with(stop=stop_after_attempt(1))
+    once(
+        settings.database_url,
+        record,
+        transcript_url=settings.transcript_url,
+        channels=channels,
+        routing=load_routing(settings.reps_file),
+    )
 
 
 def main() -> None:
@@ -29,6 +49,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     while True:
+        try:
+            replay_spool(settings.lead_spool, lambda record: store_spooled(settings, list(channels), record))
+        except Exception:
+            logger.exception("replaying the lead spool failed; trying again")
         try:
             report = dispatch_due(settings.database_url, channels)
             if report.sent or report.retried or report.dead:

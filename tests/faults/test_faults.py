@@ -25,7 +25,7 @@ from integrations.web.guards import (
     TokenBuckets,
 )
 from stack import Stack
-from tests.e2e.conftest import Visitor, lead_rows
+from tests.e2e.conftest import Visitor, lead_rows, outbox_entries
 from tests.faults.conftest import post, stop_process, wait_ok
 from tests.support.conversations import SQL_ANSWERS
 
@@ -113,15 +113,24 @@ def test_a_briefly_locked_database_still_stores_the_lead(fault_stack: Stack) -> 
     assert len(lead_rows(fault_stack, conversation_id=visitor.id)) == 1
 
 
-def test_a_database_locked_past_the_retries_gets_the_saved_error_answer(fault_stack: Stack) -> None:
-    """Known limitation: this lead is NOT stored (the visitor is told to write to sales@...)."""
+def test_a_database_locked_past_the_retries_spools_the_lead_and_stores_it_later(fault_stack: Stack) -> None:
+    """The visitor is answered at once (not kept waiting); the lead waits in the spool, not lost."""
     visitor = Visitor(fault_stack)
     contact_until_consent(visitor)
+    spool = fault_stack.config.state_dir / "lead-spool.jsonl"
     with HeldLock(lead_database(fault_stack), seconds=240.0):  # released when the answer arrives
         response = post(fault_stack, visitor.id, "/affirm")
-    assert response.status_code == 200
-    assert SAVED_ERROR in texts(response)
-    assert lead_rows(fault_stack, conversation_id=visitor.id) == []  # the lead is lost (reported)
+        assert response.status_code == 200
+        assert SAVED_ERROR in texts(response)
+        assert lead_rows(fault_stack, conversation_id=visitor.id) == []
+        assert visitor.id in spool.read_text()
+    deadline = time.monotonic() + 30  # the dispatcher's next rounds store it
+    while not lead_rows(fault_stack, conversation_id=visitor.id) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    [lead] = lead_rows(fault_stack, conversation_id=visitor.id)
+    assert (lead.stage, lead.person_name, lead.company) == ("SQL", "Dana Fault", "Faultline Inc")
+    assert visitor.id not in spool.read_text()
+    assert outbox_entries(fault_stack, visitor.id, expected=1, timeout=15)  # and the rep is notified
 
 
 def test_rasa_restart_mid_conversation_keeps_the_conversation(fault_stack: Stack) -> None:
