@@ -91,7 +91,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from integrations.web.guards import NO_REPLY_TEXT  # noqa: E402
 from production import NGINX, ProductionConfig, ProductionStack  # noqa: E402
 from stack import ACTIONS_PYTHON, MODEL, Stack, StackConfig, wait_until_ok  # noqa: E402
-from tests.support.conversations import letters  # noqa: E402
+from tests.support.conversations import letters, typed_hot_lead  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LOGS = ROOT / "var" / "bench" / "load-logs"
@@ -114,22 +114,9 @@ QUIET_CHANNELS = dict.fromkeys(
 
 
 def our_conversation(index: int) -> list[str]:
-    """A hot lead typing freely, with a side question mid-form (as tests/e2e/test_conversations.py)."""
+    """A hot lead typing freely, with a side question mid-form (tests/support/conversations.py)."""
     name = letters(index)
-    return [
-        "hi there",
-        "I'd like to book a demo",
-        "our SDRs waste hours on junk leads, we need automatic lead scoring from our CRM data",
-        "I'm the VP of sales and the budget is mine",
-        "how much does it cost?",
-        "we have $40k set aside for this",
-        "asap, within the next two weeks",
-        f"Maria {name}",
-        f"maria.{name.lower()}.{RUN_ID}@globex-bench.com",
-        "Globex Inc.",
-        "skip",
-        "yes",
-    ]
+    return typed_hot_lead(f"Maria {name}", f"maria.{name.lower()}.{RUN_ID}@globex-bench.com", "Globex Inc.")
 
 
 def starter_conversation(index: int) -> list[str]:

@@ -18,7 +18,7 @@ from integrations.web.guards import NO_REPLY_TEXT
 from production import ProductionStack
 from stack import ACTION_TOKEN_HEADER, RASA_PYTHON, ROOT
 from tests.production.conftest import ProductionVisitor, leads_with_email
-from tests.support.conversations import SQL_ANSWERS
+from tests.support.conversations import SQL_ANSWERS, typed_hot_lead
 
 
 def hot_lead_messages(email: str) -> list[str]:
@@ -78,27 +78,9 @@ def test_messages_alternating_between_rasa_servers_stay_in_order(production, vis
     assert len(outbox_lines(production, visitor.id)) == 1
 
 
-def typed_hot_lead_messages(email: str) -> list[str]:
-    """A sales-qualified conversation typed in full sentences (long trackers: large action calls)."""
-    return [
-        "hi there",
-        "I'd like to book a demo",
-        "our SDRs waste hours on junk leads, we need automatic lead scoring from our CRM data",
-        "I'm the VP of sales and the budget is mine",
-        "how much does it cost?",
-        "we have $40k set aside for this",
-        "asap, within the next two weeks",
-        "Noor Haddad",
-        email,
-        "Haddad Logistics",
-        "skip",
-        "yes",
-    ]
-
-
 def test_nginx_spreads_one_typed_conversation_over_both_servers(production, visitor: ProductionVisitor) -> None:
     email = f"noor.{uuid.uuid4().hex[:6]}@haddad-logistics.io"
-    messages = typed_hot_lead_messages(email)
+    messages = typed_hot_lead("Noor Haddad", email, "Haddad Logistics")
     for text in messages:
         replies = visitor.say(text)
         assert NO_REPLY_TEXT not in [reply.get("text") for reply in replies], f"technical problem after {text!r}"
