@@ -35,6 +35,9 @@ from sqlalchemy.engine import URL, make_url
 
 from stack import MODEL, ROOT, Stack, StackConfig, wait_until_ok
 
+if str(ROOT) not in sys.path:  # run as `python scripts/production.py`: import the project's packages too
+    sys.path.insert(0, str(ROOT))
+
 NGINX = Path("/usr/sbin/nginx")
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 LOCAL_POSTGRES = "postgresql+psycopg2://127.0.0.1:5432"
