@@ -94,6 +94,7 @@ test-browser: envs train
 .PHONY: test-production
 test-production: envs train
 	@scripts/ensure_nginx.sh
+	@scripts/ensure_chromium.sh
 	$(PY) -m pytest tests/production
 
 test: envs lint check test-unit train test-dialogues test-e2e test-faults test-marketer test-browser test-production audit
