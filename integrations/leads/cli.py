@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations.leads import export, privacy, queries, render
+from integrations.leads.arguments import positive_int
 from integrations.leads.queries import LeadFilter, NotFoundError, RefusedError
 from integrations.leads.transcripts import (
     TranscriptUnavailableError,
@@ -88,15 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(listing, default_limit=50)
 
     show = command("show", cmd_show, "Every field of one lead, its notifications and its conversation transcript.")
-    show.add_argument("id", type=_positive_int, help="lead id (first column of `leads list`)")
+    show.add_argument("id", type=positive_int, help="lead id (first column of `leads list`)")
 
     claim = command("claim", cmd_claim, "Assign a lead to yourself; refused if another rep has it.")
-    claim.add_argument("id", type=_positive_int, help="lead id")
+    claim.add_argument("id", type=positive_int, help="lead id")
     claim.add_argument("--rep", required=True, metavar="NAME", help="your name as in the rep list")
     claim.add_argument("--force", action="store_true", help="take the lead over from another rep")
 
     contacted = command("contacted", cmd_contacted, "Record that the visitor was contacted (no longer overdue).")
-    contacted.add_argument("id", type=_positive_int, help="lead id")
+    contacted.add_argument("id", type=positive_int, help="lead id")
     contacted.add_argument("--rep", metavar="NAME", help="who contacted them (assigns the lead if it has no rep)")
     contacted.add_argument("--force", action="store_true", help="record it even though another rep has the lead")
 
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     outbox = command("outbox", cmd_outbox, "Notifications to reps and CRMs, newest first.")
     outbox.add_argument("--status", choices=queries.NOTIFICATION_STATUSES, help="only notifications in this state")
-    outbox.add_argument("--limit", type=_positive_int, default=50, metavar="N", help="at most N rows (default 50)")
+    outbox.add_argument("--limit", type=positive_int, default=50, metavar="N", help="at most N rows (default 50)")
 
     retry = command(
         "retry",
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Queue notifications again: pending, due now, attempts reset.",
         "The dispatcher (python -m integrations.outbox.worker) delivers them on its next round.",
     )
-    retry.add_argument("ids", nargs="*", type=_positive_int, metavar="ID", help="notification ids")
+    retry.add_argument("ids", nargs="*", type=positive_int, metavar="ID", help="notification ids")
     retry.add_argument("--all-dead", action="store_true", help="every notification that gave up")
     retry.add_argument("--force", action="store_true", help="also queue notifications already sent (sent twice)")
 
@@ -135,17 +136,7 @@ def _add_filters(parser: argparse.ArgumentParser, *, default_limit: int | None) 
     parser.add_argument("--rep", metavar="NAME", help="leads assigned to this rep (case-insensitive)")
     parser.add_argument("--overdue", action="store_true", help="past the follow-up deadline and not contacted")
     limit_help = f"at most N leads (default {default_limit})" if default_limit else "at most N leads (default all)"
-    parser.add_argument("--limit", type=_positive_int, default=default_limit, metavar="N", help=limit_help)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
-    return value
+    parser.add_argument("--limit", type=positive_int, default=default_limit, metavar="N", help=limit_help)
 
 
 def _filters(args: argparse.Namespace) -> LeadFilter:

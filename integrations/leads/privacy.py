@@ -25,6 +25,7 @@ from sqlalchemy import Engine, bindparam, create_engine, delete, func, or_, sele
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from integrations.leads.arguments import positive_int
 from integrations.leads.export import lead_dict
 from integrations.leads.queries import as_utc
 from integrations.leads.terminal import clean
@@ -320,7 +321,7 @@ def add_commands(command: Register, context: Context) -> None:
         "Without --yes, only shows what would be deleted.",
     )
     purging.add_argument(
-        "--older-than-days", type=_days, metavar="N", help="age in days (default: the RETENTION_DAYS variable)"
+        "--older-than-days", type=positive_int, metavar="N", help="age in days (default: the RETENTION_DAYS variable)"
     )
     purging.add_argument("--yes", action="store_true", help="really delete")
 
@@ -329,16 +330,6 @@ def _email(value: str) -> str:
     if "@" not in value or not value.strip():
         raise argparse.ArgumentTypeError(f"not an email address: {value!r}")
     return value.strip()
-
-
-def _days(value: str) -> int:
-    try:
-        days = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {days}")
-    return days
 
 
 def _tracker(url: str) -> tuple[Engine | None, str]:
@@ -417,7 +408,7 @@ def _retention_days() -> int:
     if not raw:
         raise PrivacyCommandError("give --older-than-days N or set RETENTION_DAYS in .env")
     try:
-        return _days(raw)
+        return positive_int(raw)
     except argparse.ArgumentTypeError as error:
         raise PrivacyCommandError(f"RETENTION_DAYS: {error}") from None
 
