@@ -9,12 +9,10 @@ the model and its recorded training time instead of retraining.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from stack import RASA_BIN, ROOT, Stack
+from stack import RASA_BIN, ROOT, Stack, die_with_parent
 
 RASA_VENV = ROOT / ".venvs" / "rasa"
 CACHE = ROOT / "var" / "bench" / "starter"
@@ -35,18 +33,6 @@ COPIED_AS_IS = TRAINING_FILES[1:]
 # The sad path of the starter's data/stories.yml ("sad path 1") and its goodbye rule.
 CONVERSATION = ("hello", "I am sad", "yes", "bye")
 FINAL_REPLY = "Bye"
-PR_SET_PDEATHSIG = 1
-
-
-def stop_with_parent() -> None:
-    """In the child before exec: Linux sends it SIGTERM if the benchmark dies without stopping it.
-
-    The same few lines as scripts/stack.py's private helper, kept here so the benchmark does not import it.
-    """
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 @dataclass(frozen=True)
@@ -160,7 +146,7 @@ class StarterServer:
                  "--interface", "127.0.0.1", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
                  f"--auth-token={self.token}"],
                 cwd=self.starter.project, env=Stack.base_env(), stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=stop_with_parent,
+                start_new_session=True, preexec_fn=die_with_parent,
             )  # fmt: skip
         self._wait_loaded(timeout)
         return self

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import ValidationError, validators
+from jsonschema import validators
 from jsonschema.exceptions import best_match
 
 
@@ -49,8 +49,6 @@ def main() -> None:
 
     rasa_main()
 
-
-__all__ = ["ValidationError", "install", "main"]
 
 if __name__ == "__main__":
     main()
