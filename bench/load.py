@@ -75,7 +75,7 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
-from contextlib import ExitStack, contextmanager  # noqa: E402
+from contextlib import AbstractContextManager, ExitStack  # noqa: E402
 from dataclasses import dataclass, field, replace  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
@@ -86,12 +86,12 @@ import sqlalchemy  # noqa: E402
 import starter_bot  # noqa: E402
 import yaml  # noqa: E402
 from plot_load import plot, plot_production  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from integrations.web.guards import NO_REPLY_TEXT  # noqa: E402
 from production import NGINX, ProductionConfig, ProductionStack  # noqa: E402
 from stack import ACTIONS_PYTHON, MODEL, Stack, StackConfig, wait_until_ok  # noqa: E402
 from tests.support.conversations import letters, typed_hot_lead  # noqa: E402
+from tests.support.postgres import POSTGRES_ADMIN_URL, temporary_postgres_database  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LOGS = ROOT / "var" / "bench" / "load-logs"
@@ -548,7 +548,6 @@ def warm_up(bot: Bot, conversations: int = 1) -> None:
 
 # ---------------------------------------------------------------- the production mode (scripts/production.py)
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 # Requests in nginx's access log (deploy/nginx.conf.template's `upstream` format), by path.
 ACCESS_LINE = re.compile(
     r'"(?P<method>[A-Z]+) (?P<path>\S+) [^"]*" (?P<status>\d{3}) upstream=(?P<upstream>.*?) '
@@ -578,22 +577,9 @@ class BenchProductionStack(ProductionStack):
             shutil.copyfile(error_log, self.log_dir / "nginx-error.log")
 
 
-@contextmanager
-def temporary_database(kind: str) -> Iterator[str]:
-    """A throw-away PostgreSQL database: CREATE DATABASE on POSTGRES_ADMIN_URL, DROP ... WITH (FORCE) after."""
-    admin_url = make_url(POSTGRES_ADMIN_URL)
-    name = f"leadbot_bench_{kind}_{RUN_ID}_{secrets.token_hex(2)}"
-    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+def bench_database(kind: str) -> AbstractContextManager[str]:
+    """A throw-away PostgreSQL database for one run (tests/support/postgres.py), dropped afterwards."""
+    return temporary_postgres_database(f"leadbot_bench_{kind}_{RUN_ID}", migrate=False, skip_if_missing=False)
 
 
 def free_ports(count: int) -> list[int]:
@@ -753,8 +739,8 @@ def run_production(args: argparse.Namespace, results: dict) -> None:
         for instances in args.instance_counts:
             print(f"starting the production stack with {instances} instance(s) ...", flush=True)
             state = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix=f"leadbot-load-x{instances}-")))
-            leads_url = cleanup.enter_context(temporary_database(f"leads{instances}"))
-            tracker_url = cleanup.enter_context(temporary_database(f"tracker{instances}"))
+            leads_url = cleanup.enter_context(bench_database(f"leads{instances}"))
+            tracker_url = cleanup.enter_context(bench_database(f"tracker{instances}"))
             started = time.monotonic()
             stack, bots[instances] = start_production(instances, state, leads_url, tracker_url)
             cleanup.callback(finish_production, stack, results["stacks"], str(instances))

@@ -1,4 +1,8 @@
-"""Throw-away databases on the PostgreSQL server at TEST_POSTGRES_URL, for tests."""
+"""Throw-away databases on the PostgreSQL server at TEST_POSTGRES_URL, for tests and benchmarks.
+
+Imports only SQLAlchemy at module level, so bench/load.py can use it from Rasa's environment
+(no pytest, no Alembic there) with migrate=False and skip_if_missing=False.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
-
-from integrations.store.migrate import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
@@ -24,8 +25,6 @@ def temporary_postgres_database(
 
     Without a server the test is skipped, or fails when `skip_if_missing` is false.
     """
-    from integrations.store.db import engine_for
-
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     try:
@@ -34,14 +33,21 @@ def temporary_postgres_database(
     except OperationalError as error:
         if not skip_if_missing:
             raise
+        import pytest
+
         pytest.skip(f"no PostgreSQL at {POSTGRES_ADMIN_URL}: {error.orig}")
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
         if migrate:
+            from integrations.store.migrate import upgrade
+
             upgrade(url)
         yield url
     finally:
-        engine_for(url).dispose()
+        if migrate:  # the project's code cached an engine for it
+            from integrations.store.db import engine_for
+
+            engine_for(url).dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
