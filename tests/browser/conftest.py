@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from integrations.store.models import Lead
 from stack import Stack
 from tests.support.stacks import isolated_config, running_stack
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TURN_TIMEOUT_MS = 20_000
 
 
@@ -33,16 +20,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config = isolated_config(tmp_path_factory.mktemp("browser-stack"), 16005, 16055, 18081)
     with running_stack(config, "browser", web=True) as running:
         yield running
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing; run scripts/ensure_chromium.sh")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Chat:
@@ -138,11 +115,3 @@ def chat(page: Page, stack: Stack) -> Iterator[Chat]:
     yield chat
     assert not chat.dialogs, f"a dialog opened: {chat.dialogs}"
     assert not chat.errors, f"errors in the page: {chat.errors}"
-
-
-def lead_rows(stack: Stack, **filters: Any) -> list[Lead]:
-    with Session(create_engine(stack.config.database_url)) as session:
-        query = select(Lead)
-        for key, value in filters.items():
-            query = query.where(getattr(Lead, key) == value)
-        return list(session.scalars(query))

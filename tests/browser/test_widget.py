@@ -12,7 +12,8 @@ from playwright.sync_api import Page, WebSocketRoute, expect
 
 from integrations.web.guards import HONEYPOT_FIELD, HONEYPOT_TEXT
 from stack import ROOT, Stack
-from tests.browser.conftest import Chat, lead_rows
+from tests.browser.conftest import Chat
+from tests.support.leads import lead_rows
 
 IMAGES = ROOT / "docs" / "images"
 UTM = {

@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
-from integrations.store.models import Lead
 from stack import Stack
+from tests.support.leads import lead_rows  # noqa: F401 - used by the e2e, fault and browser tests
 from tests.support.stacks import isolated_config, running_stack
 
 
@@ -68,14 +66,6 @@ class Visitor:
 @pytest.fixture()
 def visitor(stack: Stack) -> Visitor:
     return Visitor(stack)
-
-
-def lead_rows(stack: Stack, **filters: Any) -> list[Lead]:
-    with Session(create_engine(stack.config.database_url)) as session:
-        query = select(Lead)
-        for key, value in filters.items():
-            query = query.where(getattr(Lead, key) == value)
-        return list(session.scalars(query))
 
 
 def outbox_entries(

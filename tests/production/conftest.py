@@ -13,10 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
-from integrations.store.models import Lead
 from production import ProductionConfig, ProductionStack
 from stack import ROOT
 from tests.support.postgres import temporary_postgres_database
@@ -82,12 +79,3 @@ class ProductionVisitor:
 @pytest.fixture()
 def visitor(production: ProductionStack) -> ProductionVisitor:
     return ProductionVisitor(production)
-
-
-def leads_with_email(stack: ProductionStack, email: str) -> list[Lead]:
-    engine = create_engine(stack.config.database_url)
-    try:
-        with Session(engine) as session:
-            return list(session.scalars(select(Lead).where(Lead.email == email)))
-    finally:
-        engine.dispose()

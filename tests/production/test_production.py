@@ -17,8 +17,9 @@ import requests
 from integrations.web.guards import NO_REPLY_TEXT
 from production import ProductionStack
 from stack import ACTION_TOKEN_HEADER, RASA_PYTHON, ROOT
-from tests.production.conftest import ProductionVisitor, leads_with_email
+from tests.production.conftest import ProductionVisitor
 from tests.support.conversations import SQL_ANSWERS, typed_hot_lead
+from tests.support.leads import lead_rows
 
 
 def hot_lead_messages(email: str) -> list[str]:
@@ -44,7 +45,7 @@ def assert_turns_not_interleaved(tracker: dict[str, Any]) -> None:
 def wait_for_lead(stack: ProductionStack, email: str, timeout: float = 10.0) -> list:
     deadline = time.monotonic() + timeout
     while True:
-        rows = leads_with_email(stack, email)
+        rows = lead_rows(stack, email=email)
         if rows or time.monotonic() > deadline:
             return rows
         time.sleep(0.2)

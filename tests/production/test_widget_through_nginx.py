@@ -9,12 +9,12 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from production import ProductionStack
-from tests.browser.conftest import Chat, browser  # noqa: F401 - the session's Chromium
-from tests.production.conftest import leads_with_email
+from tests.browser.conftest import Chat
+from tests.support.leads import lead_rows
 
 
 @pytest.fixture()
-def chat(browser: Browser, production: ProductionStack) -> Iterator[Chat]:  # noqa: F811
+def chat(browser: Browser, production: ProductionStack) -> Iterator[Chat]:
     context = browser.new_context(base_url=production.config.public_url, viewport={"width": 1280, "height": 800})
     try:
         chat = Chat(context.new_page(), production.nodes[0])
@@ -41,6 +41,6 @@ def test_a_visitor_qualifies_through_nginx_and_the_lead_lands_in_postgresql(
     chat.type("Okafor Freight", "phone number")
     chat.click("Skip", "May we store these details")
     chat.click("Yes, that's fine", "will contact you")
-    [lead] = leads_with_email(production, email)
+    [lead] = lead_rows(production, email=email)
     assert (lead.stage, lead.person_name, lead.company) == ("SQL", "Amara Okafor", "Okafor Freight")
     assert len(chat.tracker_events("user")) >= 10  # the whole conversation is in the shared tracker store
