@@ -10,6 +10,7 @@ import requests
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from stack import Stack
+from tests.support.ports import port
 from tests.support.stacks import isolated_config, running_stack
 
 TURN_TIMEOUT_MS = 20_000
@@ -17,7 +18,7 @@ TURN_TIMEOUT_MS = 20_000
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    config = isolated_config(tmp_path_factory.mktemp("browser-stack"), 16005, 16055, 18081)
+    config = isolated_config(tmp_path_factory.mktemp("browser-stack"), port(16005), port(16055), port(18081))
     with running_stack(config, "browser", web=True) as running:
         yield running
 

@@ -13,12 +13,13 @@ import requests
 
 from stack import Stack
 from tests.support.leads import lead_rows  # noqa: F401 - used by the e2e, fault and browser tests
+from tests.support.ports import port
 from tests.support.stacks import isolated_config, running_stack
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    config = isolated_config(tmp_path_factory.mktemp("stack"), 15005, 15055, 18080)
+    config = isolated_config(tmp_path_factory.mktemp("stack"), port(15005), port(15055), port(18080))
     with running_stack(config, "e2e") as running:
         yield running
 

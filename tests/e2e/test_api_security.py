@@ -22,9 +22,10 @@ from integrations.web.guards import HONEYPOT_FIELD, HONEYPOT_TEXT
 from stack import ROOT, Stack
 from tests.e2e.conftest import lead_rows
 from tests.support.conversations import SQL_ANSWERS
+from tests.support.ports import port
 from tests.support.stacks import isolated_config, running_stack
 
-RASA_PORT, ACTIONS_PORT, WEB_PORT = 15305, 15355, 18380
+RASA_PORT, ACTIONS_PORT, WEB_PORT = port(15305), port(15355), port(18380)
 LOGS = "api-security"
 CONVERSATION = "api-security-visitor"
 EVIL_ORIGINS = (

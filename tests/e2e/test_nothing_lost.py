@@ -18,6 +18,7 @@ from integrations.store.models import Lead, Notification
 from stack import Stack
 from tests.e2e.conftest import Visitor
 from tests.support.conversations import SQL_ANSWERS, letters
+from tests.support.ports import port
 from tests.support.receivers import Receivers
 from tests.support.stacks import isolated_config, running_stack
 
@@ -36,7 +37,7 @@ def receivers() -> Receivers:
 def outage_stack(tmp_path_factory: pytest.TempPathFactory, receivers: Receivers):
     schedule = {"OUTBOX_BASE_DELAY_SECONDS": "0.2", "OUTBOX_MAX_DELAY_SECONDS": "2", "OUTBOX_MAX_ATTEMPTS": "1000"}
     extra_env = {**receivers.env(), **schedule, "CHANNEL_TIMEOUT_SECONDS": "2"}
-    config = isolated_config(tmp_path_factory.mktemp("outage"), 15105, 15155, 18180, extra_env)
+    config = isolated_config(tmp_path_factory.mktemp("outage"), port(15105), port(15155), port(18180), extra_env)
     with running_stack(config, "outage") as stack:
         yield stack
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from integrations.store.migrate import upgrade
 from integrations.store.models import Lead
 from stack import ROOT, Stack, StackConfig, wait_until_ok
+from tests.support.ports import port
 
 REPS = ["Rep One", "Rep Two", "Rep Three"]
 PER_SERVER = 30
@@ -38,15 +39,15 @@ def action_servers(tmp_path_factory: pytest.TempPathFactory):
     database_url = f"sqlite:///{state / 'leads.db'}"
     upgrade(database_url)
     servers = []
-    for port in (15455, 15456):
+    for actions_port in (port(15455), port(15456)):
         config = StackConfig(
-            actions_port=port,
+            actions_port=actions_port,
             database_url=database_url,
             outbox_log=state / "outbox.log",
             state_dir=state,
             extra_env={"REPS_FILE": str(reps_file)},
         )
-        server = Stack(config, log_dir=Path(f"tests/reports/logs/actions-{port}"), web=False)
+        server = Stack(config, log_dir=Path(f"tests/reports/logs/actions-{actions_port}"), web=False)
         server.start_actions()
         servers.append(server)
     try:

@@ -16,6 +16,7 @@ import requests
 
 from integrations.store.migrate import upgrade
 from stack import MODEL, Stack, StackConfig
+from tests.support.ports import port
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,9 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.fail(f"no trained model at {MODEL}; run `make train` first")
     state = tmp_path_factory.mktemp("faults")
     config = StackConfig(
-        rasa_port=15605,
-        actions_port=15655,
-        web_port=18680,
+        rasa_port=port(15605),
+        actions_port=port(15655),
+        web_port=port(18680),
         rasa_token=secrets.token_urlsafe(16),
         database_url=f"sqlite:///{state / 'leads.db'}",
         tracker_db=state / "tracker.db",

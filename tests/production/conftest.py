@@ -16,6 +16,7 @@ import requests
 
 from production import ProductionConfig, ProductionStack
 from stack import ROOT
+from tests.support.ports import port
 from tests.support.postgres import temporary_postgres_database
 
 
@@ -26,12 +27,12 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionS
         temporary_postgres_database("tracker_prod", migrate=False, skip_if_missing=False) as tracker_url,
     ):
         config = ProductionConfig(
-            public_port=18100,
-            rasa_ports=(15105, 15106),
-            actions_ports=(15155, 15156),
-            rasa_internal_port=15104,
-            actions_lb_port=15154,
-            web_port=18180,
+            public_port=port(18100),
+            rasa_ports=(port(15105), port(15106)),
+            actions_ports=(port(15155), port(15156)),
+            rasa_internal_port=port(15104),
+            actions_lb_port=port(15154),
+            web_port=port(18180),
             database_url=leads_url,
             tracker_database_url=tracker_url,
             redis_key_prefix=f"test{uuid.uuid4().hex[:8]}",

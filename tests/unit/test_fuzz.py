@@ -25,10 +25,11 @@ from bot.actions.durations import days_until
 from bot.actions.understanding import categorize, question_names
 from integrations.store.migrate import upgrade
 from stack import ROOT, Stack, StackConfig
+from tests.support.ports import port
 
 DOMAIN = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text())
 INTENTS = [intent if isinstance(intent, str) else next(iter(intent)) for intent in DOMAIN["intents"]]
-ACTIONS_PORT = 15695
+ACTIONS_PORT = port(15695)
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 # Text with everything a visitor (or an attacker) could type: any code point, control
