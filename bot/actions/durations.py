@@ -1,17 +1,18 @@
 """How far away a visitor's timeline is, in days: "in 6 weeks", "next quarter", "not before next summer".
 
 Explicit durations (including word numbers via number-parser, and ranges like "6 to 8 weeks")
-are read here; named periods and dates ("next quarter", "by March", "early next year") by
-Microsoft's recognizers-text date-time model, relative to today.
+are read here; named periods and dates ("next month", "by March", "early next year") by periods.py,
+the way a sales rep reads them.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from datetime import date, datetime
+from datetime import date
 
 from number_parser import parse as words_to_numbers
+
+from bot.actions.periods import named_period_days
 
 UNIT_DAYS = {"day": 1, "week": 7, "month": 30.4, "mo": 30.4, "quarter": 91, "year": 365, "yr": 365}
 _UNIT = r"(?P<unit>days?|weeks?|wks?|months?|mos?|quarters?|years?|yrs?)\b"
@@ -57,40 +58,6 @@ def explicit_duration_days(text: str) -> float | None:
     high_text = match.group("high") or match.group("high_after")
     high = float(high_text) if high_text else low
     return (low + high) / 2 * UNIT_DAYS[unit]
-
-
-@functools.lru_cache(maxsize=1)
-def _datetime_model():
-    from recognizers_date_time import DateTimeRecognizer
-    from recognizers_text import Culture
-
-    return DateTimeRecognizer(Culture.English).get_datetime_model()
-
-
-def named_period_days(text: str, today: date) -> float | None:
-    """Days until a named date or period ("next quarter", "by March"), or None if there is none ahead.
-
-    A period counts from its middle ("next year" is about half a year away, not 37 days in late November).
-    """
-    reference = datetime(today.year, today.month, today.day)
-    for result in _datetime_model().parse(text, reference):
-        for value in result.resolution.get("values", []):
-            start, end = _as_date(value.get("start")), _as_date(value.get("end"))
-            moment = _as_date(value.get("value"))
-            if start and end:
-                middle = start + (end - start) / 2
-                moment = middle if middle >= today else end
-            moment = moment or end or start
-            if moment and moment >= today:
-                return float((moment - today).days)
-    return None
-
-
-def _as_date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
 
 
 # A timeline answer is short; reading only its start keeps the date-time model fast (a 2000-character

@@ -26,7 +26,7 @@ TODAY = date(2026, 11, 25)
         ("in 4-5 months", "later"),
         ("we're thinking 9 months out", "later"),
         ("next year", "later"),
-        ("early next year", "later"),
+        ("early next year", "quarter"),  # its first quarter, mid-February: 81 days from 25 November
     ],
 )
 def test_durations_relative_to_today(text: str, category: str) -> None:
