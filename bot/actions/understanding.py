@@ -28,8 +28,10 @@ QUESTION_RE = re.compile(
 )
 # An answer to a question that was not asked yet is taken only when NLU is this sure.
 UNASKED_CONFIDENCE = 0.8
-# Below this, the open question's categories are considered absent from the message.
-ABSENT_CONFIDENCE = 0.01
+# When NLU confidently reads a message as another question's answer, the open question's categories
+# must hold at least this much belief for the message to answer it too ("we need it within 2 months"
+# at the role question is a timeline, not a role).
+ABSENT_CONFIDENCE = 0.1
 CORRECTION_CUE_RE = re.compile(
     r"\b(?:actually|sorry|correction|i meant|to correct|updated?|changed?|instead|more like)\b", re.IGNORECASE
 )
@@ -141,7 +143,7 @@ def categorize(
             return None  # "actually our budget is approved now" while another question is open
         if top[1] in categories:
             return top[1]  # "none" means none whichever question NLU thought it answered
-        if scores[best_category] < ABSENT_CONFIDENCE:
+        if sum(scores.values()) < ABSENT_CONFIDENCE:
             return None  # a confident answer to another question; that one gets filled instead
     return best_category if scores[best_category] > 0 else None
 
@@ -212,7 +214,20 @@ def question_answered(message: Mapping[str, Any], min_mass: float) -> tuple[str,
         category = budget_answer(message, asked=True)[0]
     else:
         category = categorize(question, message, asked=True)
+    if category == "none" and not mentions_topic(question, message.get("text") or ""):
+        return None  # a negation about something else ("leads aren't followed up") is no "none" answer
     return (question, category) if category else None
+
+
+def mentions_topic(question: str, text: str) -> bool:
+    """Whether `text` uses one of the question's `none_only_with` words (questions.yml); True without a list."""
+    words = question_config()[question].get("none_only_with")
+    if not words:
+        return True
+    lowered = text.lower()
+    return any(
+        re.search(rf"\b{re.escape(word.lower())}", lowered) if word[:1].isalnum() else word in lowered for word in words
+    )
 
 
 def is_correction_cue(text: str) -> bool:

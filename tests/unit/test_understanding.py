@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.actions.understanding import budget_answer, categorize, is_interruption, timeline_answer
+from bot.actions.understanding import budget_answer, categorize, is_interruption, question_answered, timeline_answer
 from tests.unit.trackers import parse
 
 
@@ -68,3 +68,36 @@ def test_stated_duration_decides_the_timeline() -> None:
     assert timeline_answer(message, asked=True, today=date(2026, 11, 25)) == "quarter"
     never = parse("never, just looking around this year", "timeline_none", 0.8)
     assert timeline_answer(never, asked=True, today=date(2026, 11, 25)) == "none"
+
+
+def test_a_confident_answer_to_another_question_is_not_taken_for_the_open_one() -> None:
+    """A timeline given at the role question fills no role (the early-answer action takes the timeline)."""
+    message = parse(
+        "honestly we'd want it running within two months",
+        "timeline_quarter",
+        0.88,
+        {
+            "timeline_quarter": 0.88,
+            "authority_decision_maker": 0.05,
+            "need_defined": 0.04,
+            "authority_influencer": 0.03,
+        },
+    )
+    assert categorize("authority", message, asked=True) is None
+    weak_but_present = parse(
+        "I sign off on it, we'd want it within two months",
+        "timeline_quarter",
+        0.8,
+        {"timeline_quarter": 0.8, "authority_decision_maker": 0.15, "authority_influencer": 0.05},
+    )
+    assert categorize("authority", weak_but_present, asked=True) == "decision_maker"
+
+
+def test_an_unasked_none_needs_the_question_s_topic() -> None:
+    """Before the budget is asked, a negation about something else is no "no budget" answer."""
+    aside = parse("our inbound demo requests are not getting answered", "budget_none", 0.9)
+    assert question_answered(aside, 0.8) is None
+    said = parse("we have no money for new tools this year", "budget_none", 0.9)
+    assert question_answered(said, 0.8) == ("budget", "none")
+    priced = parse("can't spend a cent on this, sorry", "budget_none", 0.9)
+    assert question_answered(priced, 0.8) == ("budget", "none")
