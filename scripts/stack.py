@@ -84,6 +84,19 @@ class StackConfig:
         return self.cors_origins or (f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}")
 
 
+def sql_tracker_store(url: str) -> dict[str, Any]:
+    """endpoints.yml `tracker_store` for Rasa's SQLTrackerStore on the database of a SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    store: dict[str, Any] = {"type": "SQL", "dialect": target.get_backend_name()}
+    store.update(url=target.host, db=target.database)
+    for key, value in (("port", target.port), ("username", target.username), ("password", target.password)):
+        if value is not None:
+            store[key] = value
+    return store
+
+
 def write_endpoints(config: StackConfig) -> Path:
     """endpoints.yml with this stack's action server port and token, and tracker database."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
@@ -137,6 +150,7 @@ class Stack:
         self.log_dir = log_dir or config.state_dir / "logs"
         self.web = web
         self.processes: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, list[str]] = {}
         self._logs: list[IO] = []
 
     @staticmethod
@@ -166,10 +180,11 @@ class Stack:
         env.update(self.config.extra_env)
         return env
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def _spawn(self, name: str, command: list[str], append_log: bool = False) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "w")
+        log = open(self.log_dir / f"{name}.log", "a" if append_log else "w")
         self._logs.append(log)
+        self.commands[name] = command
         self.processes[name] = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -215,6 +230,14 @@ class Stack:
 
     def start_dispatcher(self) -> None:
         self._spawn("dispatcher", [str(ACTIONS_PYTHON), "-m", "integrations.outbox.worker"])
+
+    def restart(self, name: str) -> None:
+        """Start process `name` again with the command it was started with; its log goes on (the crash stays in it)."""
+        old = self.processes.get(name)
+        if old is not None and old.poll() is None:
+            os.killpg(old.pid, signal.SIGTERM)
+            old.wait(timeout=15)
+        self._spawn(name, self.commands[name], append_log=True)
 
     def start(self, timeout: float = 240.0) -> Stack:
         self.start_actions()
