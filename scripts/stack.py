@@ -10,6 +10,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,11 @@ import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python scripts/run.py`: import the project's packages too
+    sys.path.insert(0, str(ROOT))
+
+from integrations.private_files import private_dir, private_file, write_private  # noqa: E402
+
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 # Rasa's own command line with our fix for its slowest hot path (integrations/rasa_server.py).
@@ -112,10 +118,10 @@ def write_endpoints(config: StackConfig) -> Path:
         tracker["db"] = str(config.tracker_db)
     if config.lock_store:
         endpoints["lock_store"] = dict(config.lock_store)
-    config.state_dir.mkdir(parents=True, exist_ok=True)
-    path = config.state_dir / "endpoints.yml"
-    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
-    return path
+    private_dir(config.state_dir)
+    if tracker.get("dialect") == "sqlite":
+        private_file(config.tracker_db)  # before Rasa creates it with its own umask
+    return write_private(config.state_dir / "endpoints.yml", yaml.safe_dump(endpoints, sort_keys=False))
 
 
 def wait_until_ok(url: str, timeout: float, interval: float = 0.5) -> None:
@@ -140,6 +146,12 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass
+
+
+def start_child() -> None:
+    """In each child before it runs: die with the parent, and create files for the owner only (umask 077)."""
+    die_with_parent()
+    os.umask(0o077)
 
 
 class Stack:
@@ -181,8 +193,7 @@ class Stack:
         return env
 
     def _spawn(self, name: str, command: list[str], append_log: bool = False) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "a" if append_log else "w")
+        log = open(private_file(self.log_dir / f"{name}.log"), "a" if append_log else "w")
         self._logs.append(log)
         self.commands[name] = command
         self.processes[name] = subprocess.Popen(
@@ -192,7 +203,7 @@ class Stack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=die_with_parent,
+            preexec_fn=start_child,
         )
 
     def start_actions(self) -> None:
