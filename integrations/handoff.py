@@ -7,20 +7,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 from integrations.outbox.outbox import enqueue
 from integrations.outbox.summary import lead_summary
 from integrations.routing import Rep, RoutingPolicy, assign_rep, lead_segments
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead
+from integrations.timeouts import lead_store_budget_seconds
 
 logger = logging.getLogger(__name__)
 
-# A database that is briefly locked or restarting is retried for about three seconds.
+# A database that is briefly locked or restarting is retried for a few seconds, within the time Rasa waits for
+# the action (integrations/timeouts.py): past it the caller spools the lead and still answers the visitor.
 _db_retry = retry(
     retry=retry_if_exception_type(OperationalError),
-    stop=stop_after_attempt(5),
+    stop=stop_after_attempt(5) | stop_after_delay(lead_store_budget_seconds()),
     wait=wait_random_exponential(multiplier=0.1, max=1.5),
     reraise=True,
 )

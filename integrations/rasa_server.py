@@ -1,4 +1,4 @@
-"""Rasa's command line (`rasa run`, `rasa shell`, ...) with a fix for its slowest hot path.
+"""Rasa's command line (`rasa run`, `rasa shell`, ...) with a fix for its slowest hot path and a bounded action call.
 
 Rasa 3.6 checks every answer of the action server with `jsonschema.validate(result, schema)`.
 That function first validates the *schema itself* against the JSON Schema 2020-12 meta-schema,
@@ -7,6 +7,16 @@ with py-spy) this re-check took about 65 % of the Rasa server's CPU. `install()`
 validate each answer against the same schema with a validator built once: the same answers are
 accepted and refused, with the same error message.
 
+Rasa 3.6 also waits up to a fixed 300 s for each call to the action server, so a hung action
+server (for example stopped with `kill -STOP`) left every visitor without an answer for five
+minutes. `bound_action_calls()` makes that `ACTION_TIMEOUT_SECONDS` (integrations/timeouts.py,
+default 10) and turns the timeout into the error Rasa expects from a failing action server
+(`RasaException`): Rasa then logs it, goes on with the turn and saves the tracker, so the
+visitor's message is kept and the channel answers with its polite "technical problem" text.
+Before, the timeout escaped Rasa's slot-extraction step and the turn was lost with the message.
+After one timeout, further calls for the same conversation fail at once for the next
+`ACTION_TIMEOUT_SECONDS`, so one turn (up to ten predicted actions) waits one timeout, not ten.
+
     .venvs/rasa/bin/python -m integrations.rasa_server run --enable-api ...
 
 Runs inside Rasa's environment: imports only rasa, jsonschema and the standard library.
@@ -14,10 +24,43 @@ Runs inside Rasa's environment: imports only rasa, jsonschema and the standard l
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 from jsonschema import validators
 from jsonschema.exceptions import best_match
+
+from integrations.timeouts import action_timeout_seconds
+
+logger = logging.getLogger(__name__)
+MAX_CONVERSATIONS = 10_000
+
+
+class CoolDown:
+    """Conversations whose last action call timed out, each until `seconds` after it (oldest forgotten)."""
+
+    def __init__(self, seconds: float, max_keys: int = MAX_CONVERSATIONS) -> None:
+        self.seconds = seconds
+        self.max_keys = max_keys
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def trip(self, key: str, now: float | None = None) -> None:
+        self._until.pop(key, None)
+        self._until[key] = (time.monotonic() if now is None else now) + self.seconds
+        if len(self._until) > self.max_keys:
+            self._until.popitem(last=False)
+
+    def active(self, key: str, now: float | None = None) -> bool:
+        until = self._until.get(key)
+        if until is None:
+            return False
+        if (time.monotonic() if now is None else now) < until:
+            return True
+        del self._until[key]
+        return False
 
 
 def install() -> None:
@@ -43,8 +86,43 @@ def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+def bound_action_calls(timeout: float | None = None) -> None:
+    """Bound every call to the action server at `timeout` seconds (default ACTION_TIMEOUT_SECONDS)."""
+    import rasa.core.actions.action as action_module
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.exceptions import RasaException
+
+    seconds = action_timeout_seconds() if timeout is None else timeout
+    # RemoteAction.run passes this module global to aiohttp as the call's total timeout.
+    action_module.DEFAULT_REQUEST_TIMEOUT = seconds  # type: ignore[attr-defined]
+    original_run = RemoteAction.run
+    cooling = CoolDown(seconds)
+
+    async def run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
+        conversation = tracker.sender_id
+        if cooling.active(conversation):
+            raise RasaException(
+                f"Skipped custom action '{self.name()}': the action server did not answer this conversation's "
+                f"previous call within {seconds:g}s."
+            )
+        try:
+            return await original_run(self, output_channel, nlg, tracker, domain)
+        except asyncio.TimeoutError as error:
+            cooling.trip(conversation)
+            logger.error(
+                "ALERT the action server did not answer '%s' within %gs (conversation %s); the turn goes on without it",
+                self.name(),
+                seconds,
+                conversation,
+            )
+            raise RasaException(f"Custom action '{self.name()}' timed out after {seconds:g}s.") from error
+
+    RemoteAction.run = run  # type: ignore[method-assign]
+
+
 def main() -> None:
     install()
+    bound_action_calls()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

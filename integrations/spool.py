@@ -1,10 +1,11 @@
 """A local spool for leads the database would not take, replayed by the dispatcher when it is back.
 
-The lead store retries a locked or unreachable database for about a minute and a half; a visitor
-should not wait longer, and the lead must not be lost. So the action server appends the lead to
-a JSON-lines file (one line per lead, written and fsynced under an exclusive lock), and the
-outbox worker (integrations/outbox/worker.py) tries to store every spooled lead each round,
-keeping the ones that still fail. Storing is an upsert by email, so a replay never duplicates.
+The lead store retries a locked or unreachable database for a few seconds (within the action
+timeout, integrations/timeouts.py); a visitor should not wait longer, and the lead must not be
+lost. So the action server appends the lead to a JSON-lines file (one line per lead, written
+and fsynced under an exclusive lock), and the outbox worker (integrations/outbox/worker.py)
+tries to store every spooled lead each round, keeping the ones that still fail. Storing is an
+upsert by email, so a replay never duplicates.
 
 The spool holds personal data only while the database is down; it lives next to the databases
 (`LEAD_SPOOL`, default var/lead-spool.jsonl) under the same protection.

@@ -33,7 +33,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy.engine import URL, make_url
 
-from stack import MODEL, ROOT, Stack, StackConfig, wait_until_ok
+from stack import MODEL, ROOT, Stack, StackConfig, sql_tracker_store, wait_until_ok
 
 if str(ROOT) not in sys.path:  # run as `python scripts/production.py`: import the project's packages too
     sys.path.insert(0, str(ROOT))
@@ -86,12 +86,7 @@ class ProductionConfig:
 
     def tracker_store(self) -> dict[str, Any]:
         """endpoints.yml `tracker_store` for Rasa's SQLTrackerStore on this database."""
-        url = make_url(self.tracker_database_url)
-        store: dict[str, Any] = {"type": "SQL", "dialect": url.get_backend_name(), "url": url.host, "db": url.database}
-        for key, value in (("port", url.port), ("username", url.username), ("password", url.password)):
-            if value is not None:
-                store[key] = value
-        return store
+        return sql_tracker_store(self.tracker_database_url)
 
     def lock_store(self) -> dict[str, Any]:
         """endpoints.yml `lock_store` for the atomic Redis lock store."""
@@ -195,6 +190,12 @@ class ProductionStack:
             found |= {f"node{number}/{name}": process for name, process in node.processes.items()}
         return found
 
+    def restart(self, name: str) -> None:
+        """Start one process again by its name in `processes` (for example `node2/rasa`, `front/nginx`)."""
+        group, _, process = name.partition("/")
+        stack = self.front if group == "front" else self.nodes[int(group.removeprefix("node")) - 1]
+        stack.restart(process)
+
     def prepare(self) -> None:
         from integrations.store.migrate import upgrade
 
@@ -271,7 +272,7 @@ def main() -> None:
     print(f"  Tracker database:    {make_url(config.tracker_database_url).render_as_string()}")
     print(f"  Lock store:          {config.redis_url}")
     print(f"  Logs:                {stack.log_dir}\n")
-    serve_until_interrupted(lambda: stack.processes, stack.stop, stack.log_dir)
+    serve_until_interrupted(lambda: stack.processes, stack.stop, stack.log_dir, stack.restart)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stack import RASA_COMMAND, ROOT, Stack, StackConfig
+from supervise import Process, Supervisor
 
 
 def main() -> None:
@@ -42,24 +43,26 @@ def main() -> None:
     print(f"  Leads database:      {config.database_url}")
     print(f"  Rep notifications:   {config.outbox_log}")
     print(f"  Logs:                {stack.log_dir}\n")
-    serve_until_interrupted(lambda: stack.processes, stack.stop, stack.log_dir)
+    serve_until_interrupted(lambda: stack.processes, stack.stop, stack.log_dir, stack.restart)
 
 
 def serve_until_interrupted(
-    processes: Callable[[], dict[str, subprocess.Popen]], stop: Callable[[], None], log_dir: Path
+    processes: Callable[[], dict[str, Process]],
+    stop: Callable[[], None],
+    log_dir: Path,
+    restart: Callable[[str], None],
+    interval: float = 0.5,
 ) -> None:
-    """Wait for Ctrl-C (or a process that dies), then stop everything exactly once."""
-    print("Press Ctrl-C to stop.")
+    """Restart any process that exits (scripts/supervise.py) until Ctrl-C, then stop everything exactly once."""
+    print("Press Ctrl-C to stop.", flush=True)
     stopping = []
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopping.append(True))
+    supervisor = Supervisor(processes, restart, log_dir, say=lambda line: print(line, flush=True))
     try:
         while not stopping:
-            for name, process in processes().items():
-                if process.poll() is not None:
-                    print(f"error: {name} stopped (exit {process.returncode}); see the logs in {log_dir}")
-                    stopping.append(True)
-            time.sleep(0.5)
+            supervisor.check()
+            time.sleep(interval)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not leave servers behind

@@ -10,6 +10,7 @@ import ctypes
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,11 @@ import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python scripts/run.py`: import the project's packages too
+    sys.path.insert(0, str(ROOT))
+
+from integrations.private_files import private_dir, private_file, write_private  # noqa: E402
+
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 # Rasa's own command line with our fix for its slowest hot path (integrations/rasa_server.py).
@@ -84,6 +90,19 @@ class StackConfig:
         return self.cors_origins or (f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}")
 
 
+def sql_tracker_store(url: str) -> dict[str, Any]:
+    """endpoints.yml `tracker_store` for Rasa's SQLTrackerStore on the database of a SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    store: dict[str, Any] = {"type": "SQL", "dialect": target.get_backend_name()}
+    store.update(url=target.host, db=target.database)
+    for key, value in (("port", target.port), ("username", target.username), ("password", target.password)):
+        if value is not None:
+            store[key] = value
+    return store
+
+
 def write_endpoints(config: StackConfig) -> Path:
     """endpoints.yml with this stack's action server port and token, and tracker database."""
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
@@ -99,10 +118,10 @@ def write_endpoints(config: StackConfig) -> Path:
         tracker["db"] = str(config.tracker_db)
     if config.lock_store:
         endpoints["lock_store"] = dict(config.lock_store)
-    config.state_dir.mkdir(parents=True, exist_ok=True)
-    path = config.state_dir / "endpoints.yml"
-    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
-    return path
+    private_dir(config.state_dir)
+    if tracker.get("dialect") == "sqlite":
+        private_file(config.tracker_db)  # before Rasa creates it with its own umask
+    return write_private(config.state_dir / "endpoints.yml", yaml.safe_dump(endpoints, sort_keys=False))
 
 
 def wait_until_ok(url: str, timeout: float, interval: float = 0.5) -> None:
@@ -129,6 +148,12 @@ def die_with_parent() -> None:
         pass
 
 
+def start_child() -> None:
+    """In each child before it runs: die with the parent, and create files for the owner only (umask 077)."""
+    die_with_parent()
+    os.umask(0o077)
+
+
 class Stack:
     """The three processes; a context manager that always stops what it started."""
 
@@ -137,6 +162,7 @@ class Stack:
         self.log_dir = log_dir or config.state_dir / "logs"
         self.web = web
         self.processes: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, list[str]] = {}
         self._logs: list[IO] = []
 
     @staticmethod
@@ -166,10 +192,10 @@ class Stack:
         env.update(self.config.extra_env)
         return env
 
-    def _spawn(self, name: str, command: list[str]) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "w")
+    def _spawn(self, name: str, command: list[str], append_log: bool = False) -> None:
+        log = open(private_file(self.log_dir / f"{name}.log"), "a" if append_log else "w")
         self._logs.append(log)
+        self.commands[name] = command
         self.processes[name] = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -177,7 +203,7 @@ class Stack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=die_with_parent,
+            preexec_fn=start_child,
         )
 
     def start_actions(self) -> None:
@@ -215,6 +241,14 @@ class Stack:
 
     def start_dispatcher(self) -> None:
         self._spawn("dispatcher", [str(ACTIONS_PYTHON), "-m", "integrations.outbox.worker"])
+
+    def restart(self, name: str) -> None:
+        """Start process `name` again with the command it was started with; its log goes on (the crash stays in it)."""
+        old = self.processes.get(name)
+        if old is not None and old.poll() is None:
+            os.killpg(old.pid, signal.SIGTERM)
+            old.wait(timeout=15)
+        self._spawn(name, self.commands[name], append_log=True)
 
     def start(self, timeout: float = 240.0) -> Stack:
         self.start_actions()

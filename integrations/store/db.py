@@ -5,15 +5,25 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from integrations.private_files import private_file
+
+SQLITE_BUSY_SECONDS = 2.0
 
 
 @functools.lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 15})
+        database = make_url(url).database
+        if database and database != ":memory:":  # 0600 before SQLite writes a byte (its WAL takes the same mode)
+            private_file(Path(database))
+        # SQLite waits this long for a lock per statement; the lead store's retries (integrations/handoff.py)
+        # add up to a few seconds, so an answer still comes within the action timeout.
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

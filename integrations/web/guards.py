@@ -10,7 +10,23 @@ Settings (environment, read when Rasa starts):
   from it; behind a proxy set Sanic's `SANIC_PROXIES_COUNT` / `SANIC_REAL_IP_HEADER` so the
   visitor's own address is used.
 
+* `MAX_REQUEST_BYTES` (65536): larger REST request bodies get HTTP 413 before anything is parsed.
+
 Limits are in-memory token buckets, per Rasa process.
+
+Conversation ids (the REST `sender`, the socketio `session_id`) come from the client and become
+the tracker store's key: `valid_conversation_id` accepts only a string of 1 to `MAX_ID_LENGTH`
+printable characters. Rasa 3.6's SQL tracker store turns a lone surrogate (a JSON `"\\udc00"`
+escape), or on PostgreSQL a NUL byte, into `sys.exit(1)`, so one such id stopped the server.
+
+Message metadata: only the lead-source keys (`SOURCE_KEYS`) reach the tracker, as strings of at
+most `MAX_VALUE_LENGTH` characters (`source_metadata`); anything else, a non-object included, is
+dropped, so a client cannot store arbitrary data in every event.
+
+Rasa's internal intents that reset or rewind a conversation (`/restart`, `/back`,
+`/session_start`) are honoured by Rasa whatever the channel; typed by a visitor they would wipe
+the answers given so far (and `/restart` even resumes a conversation a rep has taken over). The
+guard answers them itself (`COMMAND_TEXT`); quick-reply payloads such as `/budget_planned` pass.
 
 Honeypot against form-spamming bots: the widget renders a text input named `website` that people
 never see or reach (off-screen, `aria-hidden`, `tabindex="-1"`) and sends its value, when there is
@@ -29,6 +45,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -44,7 +61,17 @@ HONEYPOT_FIELD = "website"
 HONEYPOT_TEXT = (
     f"Thanks for your message! To reach our team, please write to {SUPPORT_EMAIL} and we'll get back to you."
 )
+COMMAND_TEXT = "That command isn't available in this chat. Just tell me what you're looking for and I'll help."
+BAD_ID_TEXT = "The conversation id (`sender`) must be a string of 1 to 128 printable characters."
 MAX_KEYS = 100_000
+MAX_ID_LENGTH = 128  # conversation and message ids; the tracker's sender_id column holds 255
+SOURCE_KEYS = ("page_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+MAX_VALUE_LENGTH = 2000
+# Rasa's default intents that restart, rewind or re-start a conversation (rasa.shared.core.constants);
+# `out_of_scope` and `nlu_fallback` change nothing and stay available.
+STATE_INTENTS = frozenset({"restart", "back", "session_start"})
+# How Rasa 3.6 reads `/intent{entities}` (YAMLStoryReader._regex_message_pattern), applied to the stripped text.
+_INTENT_MESSAGE = re.compile(r"^/(?P<intent>[^{@]+)")
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +92,50 @@ def _int_env(name: str, default: int) -> int:
     return value if value > 0 else default
 
 
+def valid_conversation_id(value: object) -> str | None:
+    """`value` if it is a usable conversation or message id, else None.
+
+    A string of 1 to MAX_ID_LENGTH characters, all printable (`str.isprintable`: no control
+    characters or NUL, no surrogates, no format or unassigned code points, no line breaks) and
+    not only spaces. Anything else could not be stored in the tracker (or not safely logged).
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH:
+        return None
+    if not value.isprintable() or not value.strip():
+        return None
+    return value
+
+
+def source_metadata(raw: object) -> dict[str, str]:
+    """The lead-source keys of a message's metadata (a dict or a JSON string), as truncated strings."""
+    if isinstance(raw, (str, bytes)):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {key: str(raw[key])[:MAX_VALUE_LENGTH] for key in SOURCE_KEYS if raw.get(key) not in (None, "")}
+
+
+def state_command(text: str) -> str | None:
+    """The Rasa internal intent (`restart`, `back`, `session_start`) that `text` would trigger, else None."""
+    match = _INTENT_MESSAGE.match(text.strip())
+    if match is None:
+        return None
+    intent = match.group("intent").strip()
+    return intent if intent in STATE_INTENTS else None
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Message length and rate limits."""
+    """Message length, request size and rate limits."""
 
     max_chars: int = 2000
     per_sender: int = 30
     per_ip: int = 120
     exempt_ips: frozenset[str] = frozenset({"127.0.0.1", "::1"})
+    max_request_bytes: int = 65536
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -82,6 +145,7 @@ class Limits:
             per_sender=_int_env("RATE_LIMIT_PER_MINUTE", 30),
             per_ip=_int_env("RATE_LIMIT_PER_IP_PER_MINUTE", 120),
             exempt_ips=frozenset(ip.strip() for ip in exempt.split(",") if ip.strip()),
+            max_request_bytes=_int_env("MAX_REQUEST_BYTES", 65536),
         )
 
 
@@ -117,7 +181,7 @@ class Rejection:
     status: int
     text: str
     retry_after: int | None = None
-    reason: str = ""  # "rate", "empty", "too_long" or "honeypot"
+    reason: str = ""  # "rate", "empty", "too_long", "command" or "honeypot"
 
 
 def honeypot_value(metadata: object) -> object:
@@ -182,11 +246,15 @@ class Guard:
         return Rejection(200, HONEYPOT_TEXT, reason="honeypot")
 
     def check_text(self, text: str) -> Rejection | None:
-        """A rejection for an empty (200, friendly hint) or too long (413) message."""
+        """A rejection for an empty (200, friendly hint), too long (413) or state-resetting command (200) message."""
         if not text.strip():
             return Rejection(200, EMPTY_TEXT, reason="empty")
         if len(text) > self.limits.max_chars:
             return Rejection(413, too_long_text(self.limits.max_chars), reason="too_long")
+        command = state_command(text)
+        if command is not None:
+            logger.info("Answered a visitor's /%s command in the channel; it did not reach Rasa", command)
+            return Rejection(200, COMMAND_TEXT, reason="command")
         return None
 
     def screen(self, text: str, sender: str, ip: str | None, metadata: object = None) -> Rejection | None:

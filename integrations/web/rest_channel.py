@@ -13,7 +13,17 @@ channel name `rest` and the URL `/webhooks/rest/webhook`. Changes to Rasa 3.6.21
 * a body whose `metadata` carries a non-empty honeypot field (`website`, see guards.py) gets
   a polite, normal-looking answer with HTTP 200 and a WARNING log line, and does not reach
   Rasa (no tracker events, no lead); neither do later messages of that conversation;
-* a body that is not a JSON object gets HTTP 400 instead of a server error.
+* a body that is not a JSON object gets HTTP 400 instead of a server error;
+* a `sender` that is not a usable conversation id (guards.valid_conversation_id: a string of 1
+  to 128 printable characters, no surrogates, NUL or control characters) gets HTTP 400 and
+  never reaches the tracker store: Rasa's SQL tracker store turned a lone surrogate (the JSON
+  escape `"\\udc00"`) into `sys.exit(1)`. A missing `sender` is Rasa's `default` as before;
+* a body over `MAX_REQUEST_BYTES` (64 KiB) gets HTTP 413 before it is parsed;
+* of the body's `metadata` only the lead-source keys reach the tracker, truncated like the
+  socketio channel's (guards.source_metadata); a metadata that is not an object counts as
+  none (it made the lead-source action fail: a false "technical problem" and an ALERT);
+* `/restart`, `/back` and `/session_start` typed by a visitor are answered by the guard and do
+  not reach Rasa (they would wipe or rewind the conversation).
 
 Every refusal has the REST channel's body shape (`[{"recipient_id": ..., "text": ...}]`).
 Streaming (`?stream=true`) gets the guards but not the empty-reply fallback.
@@ -35,7 +45,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from integrations.web.guards import NO_REPLY_TEXT, Guard, Rejection, as_text
+from integrations.web.guards import (
+    BAD_ID_TEXT,
+    NO_REPLY_TEXT,
+    Guard,
+    Rejection,
+    as_text,
+    source_metadata,
+    valid_conversation_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +69,20 @@ def client_ip(request: Request) -> str | None:
 def reply(sender: str, text: str, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
     """A REST channel answer with one bot message."""
     return response.json([{"recipient_id": sender, "text": text}], status=status, headers=headers)
+
+
+def too_large(limit: int) -> HTTPResponse:
+    text = f"That request is too large (more than {limit} bytes). Please send a shorter message."
+    return reply("", text, 413)
+
+
+def body_size(request: Request) -> int:
+    """The request body's size: the declared Content-Length, or the bytes received when it is larger."""
+    try:
+        declared = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        declared = 0
+    return max(declared, len(request.body or b""))
 
 
 def refusal(sender: str, rejection: Rejection) -> HTTPResponse:
@@ -69,8 +101,15 @@ class LeadRestInput(RestInput):
         return cls()
 
     async def _extract_sender(self, req: Request) -> str | None:
-        sender = req.json.get("sender")
-        return None if sender is None else as_text(sender)
+        """The body's `sender` if it is a valid conversation id (None when it is missing or invalid)."""
+        return valid_conversation_id(req.json.get("sender"))
+
+    def get_metadata(self, request: Request) -> dict[str, str]:
+        """Only the lead-source keys of the body's `metadata`, truncated; anything else counts as none."""
+        return source_metadata(request.json.get("metadata"))
+
+    def _extract_input_channel(self, req: Request) -> str:
+        return valid_conversation_id(req.json.get("input_channel")) or self.name()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """The channel's routes: GET / (health) and POST /webhook."""
@@ -83,6 +122,8 @@ class LeadRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> ResponseStream | HTTPResponse:
+            if body_size(request) > self.guard.limits.max_request_bytes:
+                return too_large(self.guard.limits.max_request_bytes)
             try:
                 body = request.json
             except Exception:
@@ -90,6 +131,10 @@ class LeadRestInput(RestInput):
             if not isinstance(body, dict):
                 return response.json({"error": "send a JSON object with `sender` and `message`"}, status=400)
             sender_id = await self._extract_sender(request)
+            if sender_id is None and body.get("sender") is not None:
+                # ascii(): the refused id may hold surrogates or control characters that break log handlers
+                logger.warning("Refused a REST message with the sender %.200s (not a valid id)", ascii(body["sender"]))
+                return reply("", BAD_ID_TEXT, 400)
             text = as_text(self._extract_message(request))
             rejection = self.guard.screen(text, sender_id or "default", client_ip(request), body.get("metadata"))
             if rejection is not None:

@@ -1,4 +1,12 @@
-"""The demo landing page with the chat widget: `python -m integrations.web.server --port 8080`."""
+"""The demo landing page with the chat widget: `python -m integrations.web.server --port 8080`.
+
+Every answer carries a Content-Security-Policy that lets the page run only its own scripts and
+talk only to itself and the Rasa server (HTTP and WebSocket), and that no site may frame it
+(`frame-ancestors 'none'`, and X-Frame-Options for older browsers); Referrer-Policy keeps the
+page's query string (UTM parameters) from other sites. Directories are never listed (404), and
+`Server:` names no Python version. Styles may be inline: the widget puts its own stylesheet in
+its shadow root.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,34 @@ import functools
 import json
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
+def content_security_policy(rasa_url: str) -> str:
+    """The demo page's CSP: its own scripts, connections to itself and to Rasa (http and ws), no framing."""
+    parts = urlsplit(rasa_url)
+    websocket = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {parts.scheme}://{parts.netloc} {websocket}",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 class DemoPageHandler(SimpleHTTPRequestHandler):
     rasa_url = "http://localhost:5005"
+    server_version = "leadbot-demo"
+    sys_version = ""  # `Server:` without "Python/3.10.x"
 
     def do_GET(self) -> None:
         if self.path.split("?")[0] == "/widget-config.js":
@@ -26,8 +56,16 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
+    def list_directory(self, path: str) -> None:  # type: ignore[override]
+        """No directory listings (/vendor/ showed the files it holds)."""
+        self.send_error(404, "Not found")
+        return None
+
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", content_security_policy(self.rasa_url))
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Referrer-Policy", "strict-origin-when-cross-origin")
         super().end_headers()
 
     def log_message(self, format: str, *args) -> None:

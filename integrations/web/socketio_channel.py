@@ -11,6 +11,11 @@ any socketio client keep working, and changes Rasa 3.6.21's channel in these way
 * the page URL, referrer and UTM parameters of the message metadata reach the tracker
   (the lead's source, read by `bot/actions/conversation.py`); other metadata keys are
   dropped and values are truncated, so a client cannot store arbitrary data;
+* session and message ids are checked (guards.valid_conversation_id: 1 to 128 printable
+  characters): a `session_request` with any other `session_id` is refused (WARNING) and
+  confirmed with a fresh id chosen by the server, and a message carrying one is dropped
+  (WARNING), so the id never reaches the tracker store (a lone surrogate in it made Rasa's
+  SQL tracker store exit the server);
 * a message that carries a `message_id` is handled once: when a client re-sends it after a
   dropped connection, the bot's replies to it are sent again to that socket instead of
   the message being processed twice;
@@ -30,7 +35,6 @@ Runs inside Rasa's environment: imports only rasa, sanic and socketio.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections import OrderedDict
@@ -42,33 +46,11 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
 
-from integrations.web.guards import NO_REPLY_TEXT, Guard, as_text
+from integrations.web.guards import NO_REPLY_TEXT, Guard, as_text, source_metadata, valid_conversation_id
 
 logger = logging.getLogger(__name__)
 
-SOURCE_KEYS = ("page_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
-MAX_VALUE_LENGTH = 2000
-MAX_ID_LENGTH = 128  # session and message ids; the tracker's sender_id column holds 255
 REMEMBERED_MESSAGES = 5000
-
-
-def source_metadata(raw: Any) -> dict[str, str]:
-    """The lead-source keys of a message's metadata (a dict or a JSON string), as truncated strings."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return {}
-    if not isinstance(raw, dict):
-        return {}
-    return {key: str(raw[key])[:MAX_VALUE_LENGTH] for key in SOURCE_KEYS if raw.get(key) not in (None, "")}
-
-
-def valid_id(value: Any) -> str | None:
-    """A client-chosen id if it is a non-empty string of sensible length, else None."""
-    if isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH:
-        return value
-    return None
 
 
 class HandledMessage:
@@ -135,7 +117,12 @@ class LeadSocketIOInput(SocketIOInput):
 
         async def session_request(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
-            session_id = valid_id(data.get("session_id")) or uuid.uuid4().hex
+            requested = data.get("session_id")
+            session_id = valid_conversation_id(requested)
+            if session_id is None:
+                if requested is not None:  # ascii(): the id may hold surrogates or control characters
+                    logger.warning("Refused the socketio session_id %.200s; gave a new one", ascii(requested))
+                session_id = uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
@@ -144,13 +131,13 @@ class LeadSocketIOInput(SocketIOInput):
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
-                sender_id = valid_id(data.get("session_id"))
+                sender_id = valid_conversation_id(data.get("session_id"))
                 if sender_id is None:
                     logger.warning("Ignored a socketio message without a valid session_id (send session_request).")
                     return
             else:
                 sender_id = sid
-            message_id = valid_id(data.get("message_id"))
+            message_id = valid_conversation_id(data.get("message_id"))
             key = (sender_id, message_id or "")
             if message_id is not None and key in self._handled:  # re-sent after a dropped connection
                 earlier = self._handled[key]  # repeat the replies, once done

@@ -1,6 +1,8 @@
 """Let no one in: Rasa's HTTP API refuses callers without the token, CORS lets only the configured origins read
 answers, the visitors' channels stay open, and the REST channel's honeypot keeps bots out of the tracker and the
-lead store.
+lead store. No message takes the server down: hypothesis-generated conversation ids (surrogates, NUL, control
+characters, very long, not strings) through the REST and socketio channels, on a SQLite and on a PostgreSQL
+tracker store; metadata bounded; visitors' /restart refused.
 
 One stack for this module, on its own ports (Rasa 15305, actions 15355, demo-page origin 18380), started the way
 `make run` starts it (scripts/stack.py: `--auth-token=<random>`, `--cors http://localhost:18380
@@ -9,23 +11,39 @@ http://127.0.0.1:18380`).
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 import pytest
 import requests
+import sqlalchemy
+from hypothesis import HealthCheck, given, settings
 
-from integrations.web.guards import HONEYPOT_FIELD, HONEYPOT_TEXT
-from stack import ROOT, Stack
+from integrations.web.guards import (
+    BAD_ID_TEXT,
+    COMMAND_TEXT,
+    HONEYPOT_FIELD,
+    HONEYPOT_TEXT,
+    MAX_VALUE_LENGTH,
+    NO_REPLY_TEXT,
+    valid_conversation_id,
+)
+from stack import RASA_PYTHON, ROOT, Stack, sql_tracker_store
 from tests.e2e.conftest import lead_rows
 from tests.support.conversations import SQL_ANSWERS
+from tests.support.ids import any_ids
 from tests.support.ports import port
+from tests.support.postgres import temporary_postgres_database
 from tests.support.stacks import isolated_config, running_stack
 
 RASA_PORT, ACTIONS_PORT, WEB_PORT = port(15305), port(15355), port(18380)
+PG_RASA_PORT, PG_ACTIONS_PORT, PG_WEB_PORT = port(15705), port(15755), port(18780)
 LOGS = "api-security"
 CONVERSATION = "api-security-visitor"
 EVIL_ORIGINS = (
@@ -43,6 +61,33 @@ def api_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config = isolated_config(tmp_path_factory.mktemp("api-security"), RASA_PORT, ACTIONS_PORT, WEB_PORT)
     with running_stack(config, LOGS) as running:
         yield running
+
+
+@dataclass
+class TrackerStack:
+    """A running stack and the SQLAlchemy URL of its tracker store, read directly by the tests."""
+
+    stack: Stack
+    tracker_url: str
+    tried: int = 0  # ids sent so far, reported at the end of each test
+
+
+@pytest.fixture(scope="module")
+def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackerStack]:
+    """The same stack with Rasa's tracker store on a throw-away PostgreSQL database (as in production)."""
+    with temporary_postgres_database("tracker_ids", migrate=False) as tracker_url:
+        config = isolated_config(tmp_path_factory.mktemp("api-pg"), PG_RASA_PORT, PG_ACTIONS_PORT, PG_WEB_PORT)
+        config.tracker_store = sql_tracker_store(tracker_url)
+        with running_stack(config, f"{LOGS}-pg") as running:
+            yield TrackerStack(running, tracker_url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def tracker_stack(request: pytest.FixtureRequest) -> TrackerStack:
+    if request.param == "sqlite":
+        stack = request.getfixturevalue("api_stack")
+        return TrackerStack(stack, f"sqlite:///{stack.config.tracker_db}")
+    return request.getfixturevalue("pg_stack")
 
 
 def allowed_origins(stack: Stack) -> tuple[str, str]:
@@ -255,3 +300,197 @@ def test_rest_visitor_with_an_empty_honeypot_is_served(api_stack: Stack) -> None
     texts = [reply.get("text") for reply in answer.json()]
     assert texts and HONEYPOT_TEXT not in texts
     assert tracker_event_count(api_stack, sender) > 0
+
+
+# ---- conversation ids: one bad id must never reach the tracker store or stop the server
+
+IDS_THROUGH_REST = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+IDS_THROUGH_SOCKETIO = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def stored_sender_ids(url: str) -> list[str]:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(sqlalchemy.text("SELECT DISTINCT sender_id FROM events")).scalars())
+    finally:
+        engine.dispose()
+
+
+def assert_alive_and_clean(target: TrackerStack) -> None:
+    """Rasa still runs and answers, and every conversation id in its tracker store is a valid one."""
+    stack = target.stack
+    assert stack.processes["rasa"].poll() is None, f"Rasa exited; see {rasa_log(stack)[-2000:]}"
+    sender = f"alive-{uuid.uuid4().hex[:8]}"
+    answer = call(stack, "POST", "/webhooks/rest/webhook", {"sender": sender, "message": "/greet"})
+    assert answer.status_code == 200 and answer.json()[0]["text"] != NO_REPLY_TEXT, answer.text
+    senders = stored_sender_ids(target.tracker_url)
+    assert sender in senders
+    assert all(valid_conversation_id(value) == value for value in senders), [ascii(v) for v in senders]
+
+
+def post_raw(stack: Stack, body: dict[str, Any]) -> requests.Response:
+    """POST a body as JSON text; lone surrogates travel as `\\udXXX` escapes, as in the issue's curl."""
+    return requests.post(
+        f"{stack.config.rasa_url}/webhooks/rest/webhook",
+        data=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+
+
+def test_bad_conversation_ids_through_rest_get_400_and_never_reach_the_tracker(tracker_stack: TrackerStack) -> None:
+    @IDS_THROUGH_REST
+    @given(any_ids())
+    def one_id(sender: object) -> None:
+        tracker_stack.tried += 1
+        response = post_raw(tracker_stack.stack, {"sender": sender, "message": "hi"})
+        if valid_conversation_id(sender) == sender:
+            assert response.status_code in (200, 429), (ascii(sender), response.status_code, response.text)
+            assert {reply["recipient_id"] for reply in response.json()} == {sender}
+        else:
+            assert response.status_code == 400, (ascii(sender), response.status_code, response.text)
+            assert response.json() == [{"recipient_id": "", "text": BAD_ID_TEXT}]  # the REST channel's shape
+
+    one_id()
+    print(f"\n{tracker_stack.tried} ids tried through REST on {tracker_stack.tracker_url.split(':')[0]}")
+    assert_alive_and_clean(tracker_stack)
+
+
+def test_the_issues_ids_through_rest(tracker_stack: TrackerStack) -> None:
+    for sender in ("sur\udc00", "nul\x00", "\ud83d", "x" * 300):
+        response = post_raw(tracker_stack.stack, {"sender": sender, "message": "hi"})
+        assert response.status_code == 400, (ascii(sender), response.text)
+    # the very bytes of the issue's curl command
+    raw = b'{"sender":"sur\\udc00","message":"hi"}'
+    response = requests.post(
+        f"{tracker_stack.stack.config.rasa_url}/webhooks/rest/webhook",
+        data=raw,
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == 400, response.text
+    assert_alive_and_clean(tracker_stack)
+
+
+@pytest.fixture(scope="module")
+def socketio_driver() -> Iterator[subprocess.Popen]:
+    """tests/support/socketio_driver.py in Rasa's environment (python-socketio's client), one request per line."""
+    driver = subprocess.Popen(
+        [str(RASA_PYTHON), str(ROOT / "tests" / "support" / "socketio_driver.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**Stack.base_env(), "PYTHONPATH": str(ROOT)},
+    )
+    yield driver
+    driver.terminate()
+    driver.wait(timeout=10)
+
+
+def visit_over_socketio(driver: subprocess.Popen, stack: Stack, session_id: object) -> dict[str, Any]:
+    stdin: IO[str] = driver.stdin  # type: ignore[assignment]
+    stdout: IO[str] = driver.stdout  # type: ignore[assignment]
+    stdin.write(json.dumps({"url": stack.config.rasa_url, "session_id": session_id, "message": "/greet"}) + "\n")
+    stdin.flush()
+    line = stdout.readline()  # the driver bounds each visit (30 s per wait)
+    assert line, "the socketio driver stopped"
+    return json.loads(line)
+
+
+def test_bad_session_ids_through_socketio_are_refused_and_never_reach_the_tracker(
+    tracker_stack: TrackerStack, socketio_driver: subprocess.Popen
+) -> None:
+    tried = 0
+
+    @IDS_THROUGH_SOCKETIO
+    @given(any_ids())
+    def one_id(session_id: object) -> None:
+        nonlocal tried
+        tried += 1
+        visit = visit_over_socketio(socketio_driver, tracker_stack.stack, session_id)
+        assert visit["error"] is None, (ascii(session_id), visit)
+        assert visit["replies"] and NO_REPLY_TEXT not in visit["replies"], (ascii(session_id), visit)
+        if valid_conversation_id(session_id) == session_id:
+            assert visit["confirmed"] == session_id
+        else:  # refused: the socket got a fresh id of the server's choosing, and the bot answers on it
+            assert visit["confirmed"] != session_id and valid_conversation_id(visit["confirmed"]), visit
+
+    one_id()
+    print(f"\n{tried} session ids tried through socketio on {tracker_stack.tracker_url.split(':')[0]}")
+    assert_alive_and_clean(tracker_stack)
+
+
+# ---- metadata: only the lead's source is stored, and the body is bounded
+
+
+RASAS_OWN_METADATA = ("model_id", "assistant_id")  # added by Rasa to every user event
+
+
+def user_events(stack: Stack, sender: str) -> list[dict[str, Any]]:
+    """The conversation's user events, their metadata without the keys Rasa adds itself."""
+    tracker = call(stack, "GET", f"/conversations/{sender}/tracker", params={"token": stack.config.rasa_token})
+    assert tracker.status_code == 200, tracker.text
+    events = [event for event in tracker.json()["events"] if event["event"] == "user"]
+    for event in events:
+        event["metadata"] = {k: v for k, v in (event.get("metadata") or {}).items() if k not in RASAS_OWN_METADATA}
+    return events
+
+
+def test_a_10_mb_metadata_gets_413_and_stores_nothing(api_stack: Stack) -> None:
+    sender = f"api-big-{uuid.uuid4().hex[:8]}"
+    body = {"sender": sender, "message": "hello", "metadata": {"page_url": "https://acme.example/", "x": "y" * 10**7}}
+    started = time.monotonic()
+    response = post_raw(api_stack, body)
+    assert response.status_code == 413, response.text[:300]
+    assert "too large" in response.json()[0]["text"]
+    assert time.monotonic() - started < 30
+    assert tracker_event_count(api_stack, sender) == 0
+    # the conversation and the server go on as before
+    assert say(api_stack, sender, "/greet").status_code == 200
+
+
+def test_rest_metadata_keeps_only_the_source_keys_truncated(api_stack: Stack) -> None:
+    sender = f"api-meta-{uuid.uuid4().hex[:8]}"
+    long_url = "https://acme.example/pricing?" + "q" * 5000
+    metadata = {"page_url": long_url, "utm_source": "newsletter", "extra": "x" * 1000, "nested": {"a": [1, 2]}}
+    assert say(api_stack, sender, "/greet", metadata).status_code == 200
+    [event] = user_events(api_stack, sender)
+    assert event["metadata"] == {"page_url": long_url[:MAX_VALUE_LENGTH], "utm_source": "newsletter"}
+
+
+@pytest.mark.parametrize("metadata", ["a string", 42, ["page_url", "https://x/"], True])
+def test_a_metadata_that_is_not_an_object_counts_as_none(api_stack: Stack, metadata: Any) -> None:
+    sender = f"api-meta-{uuid.uuid4().hex[:8]}"
+    response = call(
+        api_stack, "POST", "/webhooks/rest/webhook", {"sender": sender, "message": "/greet", "metadata": metadata}
+    )
+    assert response.status_code == 200
+    texts = [reply.get("text") for reply in response.json()]
+    assert texts and NO_REPLY_TEXT not in texts, texts  # not a false "technical problem"
+    assert not [line for line in rasa_log(api_stack).splitlines() if "ALERT" in line and sender in line]
+    [event] = user_events(api_stack, sender)
+    assert not event.get("metadata")
+
+
+# ---- Rasa's state-resetting intents typed by a visitor
+
+
+@pytest.mark.parametrize("command", ["/restart", "/session_start", "/back", ' /restart{"need": "none"} '])
+def test_a_visitor_typing_restart_keeps_the_conversation(api_stack: Stack, command: str) -> None:
+    sender = f"api-restart-{uuid.uuid4().hex[:8]}"
+    for text in ("/request_demo", "/need_defined", "/authority_decision_maker"):
+        assert say(api_stack, sender, text).status_code == 200
+    auth = {"token": api_stack.config.rasa_token}
+    before = call(api_stack, "GET", f"/conversations/{sender}/tracker", params=auth).json()
+    answer = say(api_stack, sender, command)
+    assert answer.status_code == 200 and answer.json() == [{"recipient_id": sender, "text": COMMAND_TEXT}]
+    after = call(api_stack, "GET", f"/conversations/{sender}/tracker", params=auth).json()
+    assert after["slots"]["need"] == "defined" and after["slots"]["authority"] == "decision_maker"
+    assert len(after["events"]) == len(before["events"])  # nothing reached Rasa
+    # the quick replies' payloads still work
+    assert say(api_stack, sender, "/budget_planned").status_code == 200
+    assert (
+        call(api_stack, "GET", f"/conversations/{sender}/tracker", params=auth).json()["slots"]["budget"] == "planned"
+    )

@@ -1,4 +1,5 @@
-"""The web channels' shared guards (integrations/web/guards.py): the honeypot against form-spamming bots.
+"""The web channels' shared guards (integrations/web/guards.py): the honeypot against form-spamming bots,
+conversation ids, metadata, Rasa's state-resetting commands and the request size limit.
 
 The channels themselves run inside Rasa's environment; they are exercised end to end by
 tests/e2e/test_api_security.py (REST) and tests/browser/test_widget.py (socketio and the widget).
@@ -10,17 +11,26 @@ import json
 import logging
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from integrations.web import guards
 from integrations.web.guards import (
+    COMMAND_TEXT,
     EMPTY_TEXT,
     HONEYPOT_FIELD,
     HONEYPOT_TEXT,
+    MAX_VALUE_LENGTH,
     RATE_LIMITED_TEXT,
+    SOURCE_KEYS,
     Guard,
     Limits,
     honeypot_filled,
+    source_metadata,
+    state_command,
+    valid_conversation_id,
 )
+from tests.support.ids import NOT_STRINGS, broken_ids, printable_ids, too_long_ids
 
 PUBLIC_IP = "198.51.100.7"
 
@@ -139,3 +149,130 @@ def test_existing_rejections_keep_their_shape() -> None:
     assert checker.check_text("").status == 200
     too_long = checker.check_text("123456")
     assert (too_long.status, too_long.reason) == (413, "too_long")
+
+
+# ---- conversation ids (the REST `sender`, the socketio `session_id`): what the tracker store can hold
+
+IDS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@IDS
+@given(printable_ids())
+def test_printable_ids_of_sensible_length_are_kept_as_they_are(value: str) -> None:
+    assert valid_conversation_id(value) == value
+
+
+@IDS
+@given(broken_ids())
+def test_ids_with_surrogates_nul_or_control_characters_are_refused(value: str) -> None:
+    assert valid_conversation_id(value) is None
+
+
+@IDS
+@given(too_long_ids())
+def test_ids_over_the_length_limit_are_refused(value: str) -> None:
+    assert valid_conversation_id(value) is None
+
+
+@IDS
+@given(NOT_STRINGS | st.none() | st.binary(max_size=20) | st.just(float("nan")))
+def test_ids_that_are_not_strings_are_refused(value: object) -> None:
+    assert valid_conversation_id(value) is None
+
+
+@pytest.mark.parametrize("value", ["", " ", "   ", "sur\udc00", "nul\x00", "\ud83d", "a\u202eb", "line\nbreak"])
+def test_the_ids_of_the_issue_and_blank_ones_are_refused(value: str) -> None:
+    assert valid_conversation_id(value) is None
+
+
+@pytest.mark.parametrize("value", ["default", "e2e-0123456789ab", "3f2a" * 8, "visitor@acme.example", "Zoë 😀"])
+def test_the_ids_clients_use_are_kept(value: str) -> None:
+    assert valid_conversation_id(value) == value
+
+
+# ---- metadata: only the lead's source, truncated, whatever the client sends
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@IDS
+@given(st.dictionaries(st.sampled_from([*SOURCE_KEYS, HONEYPOT_FIELD, "x", "evil"]) | st.text(max_size=8), JSON))
+def test_metadata_keeps_only_the_source_keys_as_strings(raw: dict) -> None:
+    kept = source_metadata(raw)
+    assert set(kept) <= set(SOURCE_KEYS)
+    assert all(isinstance(value, str) and len(value) <= MAX_VALUE_LENGTH for value in kept.values())
+    assert source_metadata(json.dumps(raw)) == kept  # the same from a JSON string (socketio clients send one)
+
+
+@IDS
+@given(JSON.filter(lambda value: not isinstance(value, dict)))
+def test_metadata_that_is_not_an_object_counts_as_none(raw: object) -> None:
+    assert source_metadata(raw) == {}
+
+
+def test_a_huge_metadata_is_cut_to_the_source_keys_and_their_limit() -> None:
+    raw = {"page_url": "https://acme.example/" + "p" * 5_000_000, "blob": "x" * 5_000_000, "utm_source": 7}
+    assert source_metadata(raw) == {"page_url": raw["page_url"][:MAX_VALUE_LENGTH], "utm_source": "7"}
+
+
+# ---- Rasa's state-resetting intents typed by a visitor; the quick replies' payloads pass
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/restart",
+        "  /restart  ",
+        "/restart{}",
+        '/restart{"email": "x@evil.example"}',
+        "/restart@0.99",
+        "/ restart",
+        "/back",
+        "/session_start",
+        "\t/session_start{}\n",
+    ],
+)
+def test_state_resetting_commands_are_answered_by_the_guard(text: str) -> None:
+    assert state_command(text) is not None
+    rejection = guard().screen(text, "visitor", PUBLIC_IP)
+    assert rejection is not None
+    assert (rejection.status, rejection.text, rejection.reason) == (200, COMMAND_TEXT, "command")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/budget_planned",
+        "/need_defined",
+        "/authority_decision_maker",
+        "/timeline_quarter",
+        "/affirm",
+        "/skip",
+        "/greet",
+        "/request_demo",
+        "/out_of_scope",
+        "/restarting",
+        "please restart",
+        "restart",
+        "I want to go back",
+        "/Restart",  # Rasa's intent names are case-sensitive: this is no intent of the domain
+    ],
+)
+def test_quick_replies_and_ordinary_text_pass(text: str) -> None:
+    assert state_command(text) is None
+    assert guard().screen(text, "visitor", PUBLIC_IP) is None
+
+
+# ---- the request size limit of the REST channel
+
+
+def test_the_request_size_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Limits.from_env().max_request_bytes == 65536
+    monkeypatch.setenv("MAX_REQUEST_BYTES", "1000")
+    assert Limits.from_env().max_request_bytes == 1000
+    monkeypatch.setenv("MAX_REQUEST_BYTES", "lots")
+    assert Limits.from_env().max_request_bytes == 65536

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from integrations.outbox.channels.base import DeliveryError
+from integrations.private_files import private_file
 from integrations.store.models import Notification
 
 _write_lock = threading.Lock()
@@ -30,8 +31,7 @@ class LocalLogChannel:
         }
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with _write_lock, open(self.path, "a", encoding="utf-8") as handle:
+            with _write_lock, open(private_file(self.path), "a", encoding="utf-8") as handle:
                 handle.write(line)
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -1,0 +1,29 @@
+"""How long a turn may wait for the action server, shared by Rasa's side and the action server's side.
+
+`ACTION_TIMEOUT_SECONDS` (default 10) bounds each call Rasa makes to the action server
+(integrations/rasa_server.py; Rasa 3.6's own bound is a fixed 300 s). The action server keeps its
+own slow paths inside that bound (`lead_store_budget_seconds`): a lead store that keeps failing
+gives up, spools the lead and answers before Rasa would stop waiting.
+
+Imports only the standard library (both environments use it).
+"""
+
+from __future__ import annotations
+
+import os
+
+DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
+
+
+def action_timeout_seconds() -> float:
+    """Seconds Rasa waits for one action call (ACTION_TIMEOUT_SECONDS; a bad or non-positive value is the default)."""
+    try:
+        value = float(os.environ.get("ACTION_TIMEOUT_SECONDS", DEFAULT_ACTION_TIMEOUT_SECONDS))
+    except ValueError:
+        return DEFAULT_ACTION_TIMEOUT_SECONDS
+    return value if 0 < value < float("inf") else DEFAULT_ACTION_TIMEOUT_SECONDS
+
+
+def lead_store_budget_seconds() -> float:
+    """Seconds the lead store may spend retrying: under half the action timeout, so the answer still arrives."""
+    return max(0.5, action_timeout_seconds() * 0.4)
