@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+from integrations.leads.local_files import locked
 from integrations.outbox.channels.base import DeliveryError
 from integrations.store.models import Notification
 
@@ -31,7 +32,8 @@ class LocalLogChannel:
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with _write_lock, open(self.path, "a", encoding="utf-8") as handle:
+            # the file lock: erasure (leads erase) rewrites the log and must not lose a line appended meanwhile
+            with _write_lock, locked(self.path), open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(line)
                 handle.flush()
                 os.fsync(handle.fileno())
