@@ -26,6 +26,7 @@ from integrations.leads.transcripts import (
 )
 from integrations.store.db import transaction
 from integrations.store.leads import utcnow
+from integrations.store.people import history
 
 EXAMPLES = """\
 examples:
@@ -126,7 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--all-dead", action="store_true", help="every notification that gave up")
     retry.add_argument("--force", action="store_true", help="also queue notifications already sent (sent twice)")
 
-    privacy.add_commands(command, privacy.Context(store_url=lead_store_url, output_path=_caller_path, now=_now))
+    privacy.add_commands(
+        command,
+        privacy.Context(store_url=lead_store_url, output_path=_caller_path, now=_now, files=local_files),
+    )
     return parser
 
 
@@ -153,6 +157,17 @@ def lead_store_url() -> str:
     return url
 
 
+def local_files() -> privacy.LocalFiles:
+    """The outbox log and the spool (with its set-aside lines) of this installation."""
+    from bot.actions.settings import PROJECT_ROOT, Settings
+
+    settings = Settings.from_env()
+    log, spool = (
+        path if path.is_absolute() else PROJECT_ROOT / path for path in (settings.outbox_log, settings.lead_spool)
+    )
+    return privacy.LocalFiles(log, (spool, spool.with_name(spool.name + ".bad")))
+
+
 def _now() -> datetime:
     return utcnow()
 
@@ -161,7 +176,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     now = _now()
     with transaction(lead_store_url()) as session:
         leads = list(session.scalars(queries.select_leads(_filters(args), now)))
-        print(render.leads_table(leads, now))
+        print(render.leads_table(leads, now, queries.earlier_leads(session, leads)))
     return 0
 
 
@@ -177,7 +192,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             note = f"{len(lines)} messages{started}, from {_redacted(url)}"
         except TranscriptUnavailableError as error:
             lines, note = None, f"not available: {error}"
-        print(render.lead_details(lead, notifications, lines, note, now))
+        person, others = queries.person_of(session, lead), history(session, lead)
+        print(render.lead_details(lead, notifications, lines, note, now, person, others))
     return 0
 
 
