@@ -34,7 +34,7 @@ class HandoffLimitedError(Exception):
 
 
 def _count(session: Session, since: datetime, *conditions) -> int:
-    query = select(func.count()).select_from(HandoffRequest).where(HandoffRequest.created_at >= since, *conditions)
+    query = select(func.count()).select_from(HandoffRequest).where(HandoffRequest.created_at > since, *conditions)
     return int(session.scalar(query) or 0)
 
 

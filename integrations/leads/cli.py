@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from integrations.leads import export, privacy, queries, render
 from integrations.leads.arguments import positive_int
 from integrations.leads.queries import LeadFilter, NotFoundError, RefusedError
+from integrations.leads.transcript_links import InvalidLinkError, resolve, token_of
 from integrations.leads.transcripts import (
     TranscriptUnavailableError,
     absolute_sqlite_url,
@@ -32,7 +33,8 @@ EXAMPLES = """\
 examples:
   leads list --stage SQL --overdue          hot leads nobody has contacted in time
   leads list --rep "Maria López" --status claimed
-  leads show 42                             every detail, the notifications and the transcript
+  leads show 42                             every detail, the person's other conversations, the transcript
+  leads transcript https://…/transcripts/…  the conversation behind a notification's transcript link
   leads claim 42 --rep "Maria López"        take the lead (refused if another rep has it)
   leads contacted 42                        the visitor was contacted: no longer overdue
   leads export --format csv --output leads.csv --stage SQL
@@ -91,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = command("show", cmd_show, "Every field of one lead, its notifications and its conversation transcript.")
     show.add_argument("id", type=positive_int, help="lead id (first column of `leads list`)")
+
+    opening = command(
+        "transcript",
+        cmd_transcript,
+        "Check a transcript link from a notification (signature and expiry) and print its conversation.",
+    )
+    opening.add_argument("link", help="the link (or its last part, the token)")
 
     claim = command("claim", cmd_claim, "Assign a lead to yourself; refused if another rep has it.")
     claim.add_argument("id", type=positive_int, help="lead id")
@@ -194,6 +203,20 @@ def cmd_show(args: argparse.Namespace) -> int:
             lines, note = None, f"not available: {error}"
         person, others = queries.person_of(session, lead), history(session, lead)
         print(render.lead_details(lead, notifications, lines, note, now, person, others))
+    return 0
+
+
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from bot.actions.settings import Settings
+
+    store = lead_store_url()
+    settings = Settings.from_env()
+    try:
+        conversation_id = resolve(store, settings.transcript_link_secret or "", token_of(args.link), _now())
+        lines = load_transcript(tracker_url(), conversation_id)
+    except (InvalidLinkError, TranscriptUnavailableError) as error:
+        raise CommandError(f"transcript not available: {error}") from error
+    print(render.transcript_text(lines) if lines else "no messages")
     return 0
 
 
