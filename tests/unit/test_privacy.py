@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, inspect, select
 
 from integrations.handoff import store_lead
 from integrations.leads.cli import main
@@ -60,6 +60,16 @@ def event_senders(url: str) -> list[str]:
         rows = connection.exec_driver_sql("SELECT sender_id FROM events ORDER BY id").all()
     engine.dispose()
     return [row[0] for row in rows]
+
+
+def every_value(url: str) -> str:
+    """Every value of every table of the database, as text."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        tables = inspect(connection).get_table_names()
+        rows = [str(tuple(row)) for table in tables for row in connection.exec_driver_sql(f'SELECT * FROM "{table}"')]
+    engine.dispose()
+    return "\n".join(rows)
 
 
 def seed(leads_url: str, tracker_url: str) -> Store:
@@ -335,6 +345,8 @@ def test_on_postgresql(postgres_store: Store, capsys: pytest.CaptureFixture[str]
     code, out, _ = run(capsys, "erase", "--email", MARIA, "--yes")
     assert code == 0 and "leads: 1" in out and "notifications: 4" in out and "conversation events: 5" in out
     assert remaining(store.leads_url) == (["ben@initech.example"], [("conv-ben", store.ben), ("conv-anon", None)])
+    assert "mentions in other conversations: 2 events of 1 redacted" in out  # Ben's, typed as free text
+    assert MARIA not in every_value(store.leads_url).lower() and NAME not in every_value(store.leads_url)
     assert event_senders(store.tracker_url) == ["conv-ben"] * 3 + ["conv-anon"] * 2
 
     code, out, _ = run(capsys, "purge", "--older-than-days", "365", "--yes")
