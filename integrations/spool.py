@@ -1,11 +1,12 @@
-"""A local spool for leads the database would not take, replayed by the dispatcher when it is back.
+"""A local spool for leads and hand-off requests the database would not take, replayed when it is back.
 
 The lead store retries a locked or unreachable database for a few seconds (within the action
 timeout, integrations/timeouts.py); a visitor should not wait longer, and the lead must not be
-lost. So the action server appends the lead to a JSON-lines file (one line per lead, written
-and fsynced under an exclusive lock), and the outbox worker (integrations/outbox/worker.py)
-tries to store every spooled lead each round, keeping the ones that still fail. Storing is an
-upsert by email, so a replay never duplicates.
+lost. So the action server appends the lead (or the "talk to a human" request) to a JSON-lines
+file (one line each, written and fsynced under an exclusive lock), and the outbox worker
+(integrations/outbox/worker.py) tries to store every spooled entry each round, keeping the ones
+that still fail. A lead is stored by conversation and a hand-off by its request key, so a replay
+never duplicates.
 
 The spool holds personal data only while the database is down; it lives next to the databases
 (`LEAD_SPOOL`, default var/lead-spool.jsonl) under the same protection.
@@ -13,32 +14,19 @@ The spool holds personal data only while the database is down; it lives next to 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from integrations.leads.local_files import locked as _locked  # shared with erasure, which rewrites the spool
 from integrations.store.leads import LeadRecord
 
 logger = logging.getLogger(__name__)
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock shared by every process that appends to or replays this spool."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def record_to_json(record: LeadRecord) -> dict[str, Any]:
@@ -56,21 +44,50 @@ def record_from_json(values: dict[str, Any]) -> LeadRecord:
     return LeadRecord(**values)
 
 
-def spool_lead(path: Path, record: LeadRecord) -> None:
-    """Append the lead to the spool, durably (fsync) before returning."""
-    line = json.dumps(
-        {"spooled_at": datetime.now(timezone.utc).isoformat(), "record": record_to_json(record)}, ensure_ascii=False
-    )
+def _append(path: Path, entry: dict[str, Any]) -> None:
+    line = json.dumps({"spooled_at": datetime.now(timezone.utc).isoformat(), **entry}, ensure_ascii=False)
     with _locked(path), open(path, "a", encoding="utf-8") as spool:
         spool.write(line + "\n")
         spool.flush()
         os.fsync(spool.fileno())
 
 
-def replay_spool(path: Path, store: Callable[[LeadRecord], object]) -> int:
-    """Store every spooled lead with `store`; keep those that fail. Returns how many were stored.
+def spool_lead(path: Path, record: LeadRecord) -> None:
+    """Append the lead to the spool, durably (fsync) before returning."""
+    _append(path, {"record": record_to_json(record)})
 
-    A line that cannot be read (a torn write) is moved to `<spool>.bad` for a person to look at.
+
+def spool_handoff(path: Path, request: dict[str, Any]) -> None:
+    """Append a hand-off request (the keyword arguments of store_handoff_request, JSON-safe) to the spool."""
+    _append(path, {"handoff": request})
+
+
+def spooled_handoff_since(path: Path, conversation_id: str, since: datetime) -> bool:
+    """Whether the spool holds a hand-off of this conversation requested at `since` or later."""
+    if not path.exists():
+        return False
+    with _locked(path):
+        lines = path.read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        try:
+            request = json.loads(line).get("handoff") or {}
+            if request.get("conversation_id") == conversation_id:
+                if datetime.fromisoformat(request["requested_at"]) >= since:
+                    return True
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return False
+
+
+def replay_spool(
+    path: Path,
+    store: Callable[[LeadRecord], object],
+    store_handoff: Callable[[dict[str, Any]], object] | None = None,
+) -> int:
+    """Store every spooled lead with `store` and hand-off with `store_handoff`; keep those that fail.
+
+    Returns how many were stored. A line that cannot be read (a torn write) is moved to
+    `<spool>.bad` for a person to look at.
     """
     if not path.exists():
         return 0
@@ -82,8 +99,15 @@ def replay_spool(path: Path, store: Callable[[LeadRecord], object]) -> int:
         remaining: list[str] = []
         for line in lines:
             try:
-                record = record_from_json(json.loads(line)["record"])
-            except (ValueError, KeyError, TypeError):
+                entry = json.loads(line)
+                if "handoff" in entry and store_handoff is not None:
+                    stored += _replay_handoff(entry["handoff"], store_handoff, line, remaining)
+                    continue
+                if "handoff" in entry:
+                    remaining.append(line)  # this caller stores leads only
+                    continue
+                record = record_from_json(entry["record"])
+            except (ValueError, KeyError, TypeError, AttributeError):
                 logger.error("ALERT unreadable line in the lead spool %s; moved to %s.bad", path, path.name)
                 with open(path.with_name(path.name + ".bad"), "a", encoding="utf-8") as bad:
                     bad.write(line + "\n")
@@ -106,3 +130,17 @@ def spooled_count(path: Path) -> int:
     if not path.exists():
         return 0
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def _replay_handoff(
+    request: dict[str, Any], store_handoff: Callable[[dict[str, Any]], object], line: str, remaining: list[str]
+) -> int:
+    conversation_id = request["conversation_id"]
+    try:
+        store_handoff(request)
+    except Exception as error:  # still down: keep it for the next round
+        logger.warning("spooled hand-off of conversation %s not stored yet: %s", conversation_id, error)
+        remaining.append(line)
+        return 0
+    logger.info("stored the spooled hand-off of conversation %s", conversation_id)
+    return 1

@@ -1,4 +1,7 @@
-"""Create `.env` from `.env.example` when missing, and give it random RASA_TOKEN and ACTION_SERVER_TOKEN if missing."""
+"""Create `.env` from `.env.example` when missing, and give it random tokens and secrets where they are missing.
+
+RASA_TOKEN, ACTION_SERVER_TOKEN, and TRANSCRIPT_LINK_SECRET (signs the transcript links reps receive).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 from dotenv import dotenv_values, set_key
 
 ROOT = Path(__file__).resolve().parent.parent
+SECRETS = ("RASA_TOKEN", "ACTION_SERVER_TOKEN", "TRANSCRIPT_LINK_SECRET")
 
 
 def ensure_env(path: Path = ROOT / ".env") -> None:
@@ -18,7 +22,7 @@ def ensure_env(path: Path = ROOT / ".env") -> None:
             env_file.write((ROOT / ".env.example").read_text())
         print(f"created {path.name} from .env.example")
     values = dotenv_values(path)
-    for name in ("RASA_TOKEN", "ACTION_SERVER_TOKEN"):
+    for name in SECRETS:
         if not values.get(name):
             set_key(str(path), name, secrets.token_urlsafe(32), quote_mode="never")
             print(f"wrote a random {name} to {path.name}")

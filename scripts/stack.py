@@ -189,6 +189,8 @@ class Stack:
             LEAD_SPOOL=str(self.config.state_dir / "lead-spool.jsonl"),
             SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
         )
+        if (self.config.tracker_store or {}).get("dialect", "sqlite") == "sqlite":
+            env["TRACKER_DB_URL"] = f"sqlite:///{self.config.tracker_db}"  # read by consent redaction, transcripts
         env.update(self.config.extra_env)
         return env
 

@@ -15,6 +15,8 @@ from rasa_sdk.types import DomainDict
 from bot.actions.conversation import lead_source
 from bot.actions.scoring import BANT_SLOTS, load_policy, qualify, scored_questions
 from bot.actions.settings import Settings
+from integrations.consent_redaction import CONTACT_SLOTS as REDACTED_SLOTS
+from integrations.consent_redaction import redact_declined_now_and_later
 from integrations.handoff import store_lead
 from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
@@ -86,7 +88,7 @@ class ActionQualifyLead(Action):
             stored = store_lead(
                 settings.database_url,
                 record,
-                transcript_url=settings.transcript_url,
+                links=settings.transcript_links,
                 channels=list(configured_channels(settings.outbox_log)),
                 routing=load_routing(settings.reps_file),
             )
@@ -94,11 +96,12 @@ class ActionQualifyLead(Action):
             logger.exception("could not store the lead of conversation %s", tracker.sender_id)
             keep_for_later(settings.lead_spool, record)
             dispatcher.utter_message(response="utter_lead_saved_error")
-            return events
+            return events + self.forget_without_consent(settings, tracker, consent)
         deliver_soon(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
         events.append(SlotSet("lead_id", str(stored.lead_id)))
 
         if not consent:
+            self.forget_without_consent(settings, tracker, consent)
             dispatcher.utter_message(response="utter_next_step_no_consent")
             return events + [SlotSet(slot, None) for slot in CONTACT_SLOTS]
         rep = stored.rep
@@ -112,3 +115,12 @@ class ActionQualifyLead(Action):
         if rep and rep.booking_link:
             dispatcher.utter_message(response="utter_offer_booking", rep_name=rep.name, booking_link=rep.booking_link)
         return events
+
+    @staticmethod
+    def forget_without_consent(settings: Settings, tracker: Tracker, consent: bool) -> list[dict[str, Any]]:
+        """Without consent, redact what the visitor typed for the contact questions from the stored conversation."""
+        if consent:
+            return []
+        values = {slot: tracker.get_slot(slot) for slot in REDACTED_SLOTS}
+        redact_declined_now_and_later(settings.tracker_db_url, tracker.sender_id, values)
+        return [SlotSet(slot, None) for slot in CONTACT_SLOTS]

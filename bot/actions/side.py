@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,6 +19,8 @@ from integrations.handoff import store_handoff_request
 from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
 from integrations.routing import load_policy as load_routing
+from integrations.spool import spool_handoff, spooled_handoff_since
+from integrations.store.leads import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +50,53 @@ class ActionExplainWhy(Action):
         return []
 
 
+# Said instead of alerting the reps again (integrations/handoff_limits.py).
+ALREADY_ALERTED = (
+    "I've already let our team know a moment ago, so a person will get back to you; there's no need to ask "
+    "again. Meanwhile I'm still here if you have questions."
+)
+TOO_MANY = (
+    "Our team has received a lot of requests just now, so I couldn't alert a person this time. Please write to "
+    "sales@acme.example and someone will get back to you."
+)
+
+
+def client_of(tracker: Tracker) -> str | None:
+    """The client the chat channel named in the latest message's metadata (`client`), if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            client = (event.get("metadata") or {}).get("client")
+            return str(client)[:255] if client else None
+    return None
+
+
+def keep_handoff_for_later(settings: Settings, request: dict[str, Any], now: datetime) -> str | None:
+    """Spool a hand-off the database would not take; "conversation" if one is spooled already."""
+    since = now - timedelta(minutes=settings.handoff_limits.conversation_minutes)
+    conversation_id = request["conversation_id"]
+    try:
+        if spooled_handoff_since(settings.lead_spool, conversation_id, since):
+            return "conversation"
+        spool_handoff(settings.lead_spool, request)
+        logger.error("ALERT hand-off of conversation %s spooled until the database is back", conversation_id)
+    except Exception:
+        logger.exception("ALERT hand-off of conversation %s LOST: could not spool it either", conversation_id)
+    return None
+
+
 class ActionHumanHandoff(Action):
-    """Tell the team at once, with the transcript so far, and tell the visitor what happens next."""
+    """Tell the team at once, with the transcript so far, and tell the visitor what happens next.
+
+    At most one alert per conversation every few minutes, a few per client, and an overall ceiling; a
+    request the database would not take is spooled and delivered by the dispatcher later.
+    """
 
     def name(self) -> str:
         return "action_human_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         settings = Settings.from_env()
+        now = utcnow()
         contact = {slot: tracker.get_slot(slot) for slot in ("person_name", "email", "company", "phone")}
         payload = {
             "text": "Visitor asked to talk to a human",
@@ -62,21 +104,36 @@ class ActionHumanHandoff(Action):
             "answers": {slot: tracker.get_slot(slot) for slot in ("need", "authority", "budget", "timeline")},
             "source": lead_source(tracker),
             "transcript": transcript(tracker),
-            "transcript_url": settings.transcript_url.format(conversation_id=tracker.sender_id),
         }
-        request_key = f"{tracker.sender_id}:{len(tracker.events)}"
+        request = {
+            "conversation_id": tracker.sender_id,
+            "request_key": f"{tracker.sender_id}:{len(tracker.events)}",
+            "payload": payload,
+            "client": client_of(tracker),
+            "requested_at": now.isoformat(),
+        }
         try:
-            store_handoff_request(
+            outcome = store_handoff_request(
                 settings.database_url,
-                conversation_id=tracker.sender_id,
-                request_key=request_key,
+                conversation_id=request["conversation_id"],
+                request_key=request["request_key"],
                 payload=payload,
+                client=request["client"],
                 channels=list(configured_channels(settings.outbox_log)),
                 routing=load_routing(settings.reps_file),
+                links=settings.transcript_links,
+                limits=settings.handoff_limits,
+                now=now,
             )
-            deliver_soon(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
+            limited = outcome.limited
+            if limited is None:
+                deliver_soon(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
         except Exception:
             logger.exception("could not record the hand-off request of %s", tracker.sender_id)
+            limited = keep_handoff_for_later(settings, request, now)
+        if limited:
+            dispatcher.utter_message(text=ALREADY_ALERTED if limited == "conversation" else TOO_MANY)
+            return []
         if contact["email"]:
             hours = load_policy().get("follow_up_hours", {}).get("handoff", 4)
             dispatcher.utter_message(response="utter_handoff_done", sla_hours=hours)

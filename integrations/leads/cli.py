@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from integrations.leads import export, privacy, queries, render
 from integrations.leads.arguments import positive_int
 from integrations.leads.queries import LeadFilter, NotFoundError, RefusedError
+from integrations.leads.transcript_links import InvalidLinkError, resolve, token_of
 from integrations.leads.transcripts import (
     TranscriptUnavailableError,
     absolute_sqlite_url,
@@ -26,12 +27,14 @@ from integrations.leads.transcripts import (
 )
 from integrations.store.db import transaction
 from integrations.store.leads import utcnow
+from integrations.store.people import history
 
 EXAMPLES = """\
 examples:
   leads list --stage SQL --overdue          hot leads nobody has contacted in time
   leads list --rep "Maria López" --status claimed
-  leads show 42                             every detail, the notifications and the transcript
+  leads show 42                             every detail, the person's other conversations, the transcript
+  leads transcript https://…/transcripts/…  the conversation behind a notification's transcript link
   leads claim 42 --rep "Maria López"        take the lead (refused if another rep has it)
   leads contacted 42                        the visitor was contacted: no longer overdue
   leads export --format csv --output leads.csv --stage SQL
@@ -91,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = command("show", cmd_show, "Every field of one lead, its notifications and its conversation transcript.")
     show.add_argument("id", type=positive_int, help="lead id (first column of `leads list`)")
 
+    opening = command(
+        "transcript",
+        cmd_transcript,
+        "Check a transcript link from a notification (signature and expiry) and print its conversation.",
+    )
+    opening.add_argument("link", help="the link (or its last part, the token)")
+
     claim = command("claim", cmd_claim, "Assign a lead to yourself; refused if another rep has it.")
     claim.add_argument("id", type=positive_int, help="lead id")
     claim.add_argument("--rep", required=True, metavar="NAME", help="your name as in the rep list")
@@ -126,7 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--all-dead", action="store_true", help="every notification that gave up")
     retry.add_argument("--force", action="store_true", help="also queue notifications already sent (sent twice)")
 
-    privacy.add_commands(command, privacy.Context(store_url=lead_store_url, output_path=_caller_path, now=_now))
+    privacy.add_commands(
+        command,
+        privacy.Context(store_url=lead_store_url, output_path=_caller_path, now=_now, files=local_files),
+    )
     return parser
 
 
@@ -153,6 +166,17 @@ def lead_store_url() -> str:
     return url
 
 
+def local_files() -> privacy.LocalFiles:
+    """The outbox log and the spool (with its set-aside lines) of this installation."""
+    from bot.actions.settings import PROJECT_ROOT, Settings
+
+    settings = Settings.from_env()
+    log, spool = (
+        path if path.is_absolute() else PROJECT_ROOT / path for path in (settings.outbox_log, settings.lead_spool)
+    )
+    return privacy.LocalFiles(log, (spool, spool.with_name(spool.name + ".bad")))
+
+
 def _now() -> datetime:
     return utcnow()
 
@@ -161,7 +185,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     now = _now()
     with transaction(lead_store_url()) as session:
         leads = list(session.scalars(queries.select_leads(_filters(args), now)))
-        print(render.leads_table(leads, now))
+        print(render.leads_table(leads, now, queries.earlier_leads(session, leads)))
     return 0
 
 
@@ -177,7 +201,22 @@ def cmd_show(args: argparse.Namespace) -> int:
             note = f"{len(lines)} messages{started}, from {_redacted(url)}"
         except TranscriptUnavailableError as error:
             lines, note = None, f"not available: {error}"
-        print(render.lead_details(lead, notifications, lines, note, now))
+        person, others = queries.person_of(session, lead), history(session, lead)
+        print(render.lead_details(lead, notifications, lines, note, now, person, others))
+    return 0
+
+
+def cmd_transcript(args: argparse.Namespace) -> int:
+    from bot.actions.settings import Settings
+
+    store = lead_store_url()
+    settings = Settings.from_env()
+    try:
+        conversation_id = resolve(store, settings.transcript_link_secret or "", token_of(args.link), _now())
+        lines = load_transcript(tracker_url(), conversation_id)
+    except (InvalidLinkError, TranscriptUnavailableError) as error:
+        raise CommandError(f"transcript not available: {error}") from error
+    print(render.transcript_text(lines) if lines else "no messages")
     return 0
 
 

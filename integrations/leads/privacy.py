@@ -1,10 +1,13 @@
 """A person's data: export it, erase it, and purge what is older than the retention period.
 
-A person is found by email: their lead rows, the notifications of those leads and of their
-conversations (hand-offs written before the lead existed), and the events of those conversations
-in Rasa's tracker store (Rasa has no API to delete a conversation, so its `events` rows are deleted
-directly). Conversations are those of the lead rows, of their notifications, and any conversation
-whose `email` slot was set to the address.
+A person is found by email: their person row and lead rows (one per conversation), the notifications
+of those leads and of their conversations (hand-offs written before the lead existed), the hand-off
+history and transcript links of those conversations, and the events of those conversations in Rasa's
+tracker store (Rasa has no API to delete a conversation, so its `events` rows are deleted directly).
+Conversations are those of the lead rows, of their notifications, and any conversation whose `email`
+slot was set to the address. Erasure also redacts the person's email and phone number where they were
+typed into other conversations, removes their lines from the local outbox log and the spool, and
+compacts SQLite files so no deleted bytes remain (integrations/leads/erasure.py).
 """
 
 from __future__ import annotations
@@ -26,12 +29,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from integrations.leads.arguments import positive_int
+from integrations.leads.erasure import (
+    Redaction,
+    apply_redactions,
+    foreign_mentions,
+    identifiers_of,
+    redact_store_rows,
+    scrub_files,
+)
 from integrations.leads.export import lead_dict
+from integrations.leads.local_files import Scrubbed
+from integrations.leads.mentions import Identifiers
 from integrations.leads.queries import as_utc
 from integrations.leads.terminal import clean
 from integrations.leads.transcripts import sqlite_path, tracker_url
+from integrations.store.compact import CompactError, compact
 from integrations.store.db import transaction
-from integrations.store.models import Lead, Notification
+from integrations.store.models import HandoffRequest, Lead, Notification, Person, TranscriptLink
+from integrations.store.people import forget_if_unused, normalise_email
 
 # Escaped in the JSON text (values are unchanged): terminal controls and bidirectional overrides.
 _UNSAFE_IN_TERMINAL = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
@@ -50,6 +65,10 @@ class Selection:
     notifications: list[Notification] = field(default_factory=list)
     conversation_ids: list[str] = field(default_factory=list)
     events_before: float | None = None  # purge: also every event older than this epoch time
+    rows_before: datetime | None = None  # purge: also hand-off history and transcript links older than this
+    people: list[Person] = field(default_factory=list)
+    identifiers: Identifiers = field(default_factory=Identifiers)  # erase: what to redact elsewhere
+    redactions: list[Redaction] = field(default_factory=list)  # erase: events of other conversations
 
     @property
     def lead_ids(self) -> list[int]:
@@ -65,13 +84,19 @@ class Outcome:
     selection: Selection
     events: int
     tracker_note: str = ""
+    files: Scrubbed = field(default_factory=Scrubbed)
+    compacted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalFiles:
+    """The JSON-lines files that hold notification payloads or spooled leads."""
+
+    outbox_log: Path
+    spools: tuple[Path, ...] = ()
 
 
 # ---- the lead store
-
-
-def normalise_email(address: str) -> str:
-    return address.strip().casefold()
 
 
 def person_leads(session: Session, email: str) -> list[Lead]:
@@ -113,7 +138,23 @@ def select_for(
     return Selection(leads=leads, notifications=notifications, conversation_ids=list(conversations))
 
 
+def person_rows(session: Session, email: str) -> list[Person]:
+    return list(session.scalars(select(Person).where(Person.email == normalise_email(email)).with_for_update()))
+
+
 def delete_rows(session: Session, selection: Selection) -> None:
+    conversation_filters = []
+    if selection.conversation_ids:
+        conversation_filters.append(lambda model: model.conversation_id.in_(selection.conversation_ids))
+    if selection.rows_before is not None:
+        conversation_filters.append(lambda model: model.created_at < selection.rows_before)
+    for model in (HandoffRequest, TranscriptLink):
+        if conversation_filters:
+            session.execute(
+                delete(model)
+                .where(or_(*(condition(model) for condition in conversation_filters)))
+                .execution_options(synchronize_session=False)
+            )
     if selection.notification_ids:
         session.execute(
             delete(Notification)
@@ -124,6 +165,9 @@ def delete_rows(session: Session, selection: Selection) -> None:
         session.execute(
             delete(Lead).where(Lead.id.in_(selection.lead_ids)).execution_options(synchronize_session=False)
         )
+    person_ids = {lead.person_id for lead in selection.leads if lead.person_id is not None}
+    person_ids |= {person.id for person in selection.people}
+    forget_if_unused(session, sorted(person_ids))
     session.flush()
 
 
@@ -236,14 +280,46 @@ def retention_cutoff(now: datetime, days: int) -> datetime:
 
 
 def erase(
-    session: Session, engine: Engine | None, selection: Selection, *, apply: bool, tracker_note: str = ""
+    session: Session,
+    engine: Engine | None,
+    selection: Selection,
+    *,
+    apply: bool,
+    tracker_note: str = "",
+    files: LocalFiles | None = None,
 ) -> Outcome:
-    """Count (and with `apply` delete) the tracker events first, then the rows: a failure leaves a rerun possible."""
+    """Count (and with `apply` delete) the tracker events and file lines first, then the rows.
+
+    A failure before the rows are deleted leaves a rerun possible: it finds the person again.
+    """
+    keys = {notification.idempotency_key for notification in selection.notifications}
+    conversations = set(selection.conversation_ids)
+
+    def scrub(really: bool) -> Scrubbed:
+        if files is None:
+            return Scrubbed()
+        return scrub_files(files.outbox_log, files.spools, keys, conversations, selection.identifiers, apply=really)
+
     if not apply:
-        return Outcome(selection, count_events(engine, selection), tracker_note)
+        return Outcome(selection, count_events(engine, selection), tracker_note, scrub(False))
     events = delete_events(engine, selection)
+    apply_redactions(_run_tracker, engine, selection.redactions)
+    scrubbed = scrub(True)
+    redact_store_rows(session, selection.identifiers, selection.lead_ids, selection.notification_ids)
     delete_rows(session, selection)
-    return Outcome(selection, events, tracker_note)
+    return Outcome(selection, events, tracker_note, scrubbed)
+
+
+def compact_stores(outcome: Outcome, urls: Iterable[str]) -> Outcome:
+    """After the commit: checkpoint and VACUUM the SQLite stores, so no deleted bytes remain in them."""
+    names = []
+    for url in dict.fromkeys(urls):
+        try:
+            if compact(url):
+                names.append(str(sqlite_path(url).name))
+        except CompactError as error:
+            print(f"leads: warning: {error}", file=sys.stderr)
+    return Outcome(outcome.selection, outcome.events, outcome.tracker_note, outcome.files, tuple(names))
 
 
 def notification_dict(notification: Notification) -> dict[str, Any]:
@@ -254,12 +330,21 @@ def notification_dict(notification: Notification) -> dict[str, Any]:
     return values
 
 
+def person_dict(person: Person) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for column in Person.__table__.columns:
+        value = getattr(person, column.key)
+        values[column.key] = as_utc(value).isoformat() if isinstance(value, datetime) else value
+    return values
+
+
 def person_document(
     email: str, selection: Selection, events: dict[str, list[dict[str, Any]]], now: datetime, tracker_note: str
 ) -> dict[str, Any]:
     return {
         "email": email.strip(),
         "exported_at": now.isoformat(),
+        "people": [person_dict(person) for person in selection.people],
         "leads": [lead_dict(lead) for lead in selection.leads],
         "notifications": [notification_dict(notification) for notification in selection.notifications],
         "conversations": [
@@ -290,6 +375,7 @@ class Context:
     store_url: Callable[[], str]
     output_path: Callable[[str], Path]
     now: Callable[[], datetime]
+    files: Callable[[], LocalFiles | None] = lambda: None
 
 
 Register = Callable[..., argparse.ArgumentParser]
@@ -351,6 +437,7 @@ def cmd_export_person(args: argparse.Namespace, *, context: Context) -> int:
             except TrackerStoreError as error:
                 print(f"leads: warning: conversation events are missing from the export: {error}", file=sys.stderr)
                 selection, events, note = select_for(session, leads), {}, f"not read: {error}"
+            selection.people = person_rows(session, args.email)
     finally:
         if engine is not None:
             engine.dispose()
@@ -372,38 +459,62 @@ def cmd_export_person(args: argparse.Namespace, *, context: Context) -> int:
 
 def cmd_erase(args: argparse.Namespace, *, context: Context) -> int:
     store = context.store_url()
-    engine, note = _tracker(tracker_url())
+    tracker = tracker_url()
+    engine, note = _tracker(tracker)
     try:
         with transaction(store) as session:
             leads = person_leads(session, args.email)
             selection = select_for(session, leads, _or_fail(conversations_with_email, engine, args.email))
-            outcome = _or_fail(erase, session, engine, selection, apply=args.yes, tracker_note=note)
+            selection.people = person_rows(session, args.email)
+            events = _or_fail(tracker_events, engine, selection.conversation_ids)
+            selection.identifiers = identifiers_of([args.email], [*leads, *selection.people], events)
+            selection.redactions = _or_fail(
+                foreign_mentions, _run_tracker, engine, selection.identifiers, selection.conversation_ids
+            )
+            outcome = _or_fail(
+                erase, session, engine, selection, apply=args.yes, tracker_note=note, files=context.files()
+            )
     finally:
         if engine is not None:
             engine.dispose()
+    if args.yes:
+        outcome = compact_stores(outcome, [store, tracker])
     print(report(outcome, f"of {clean(args.email)}", applied=args.yes))
     return 0
 
 
 def cmd_purge(args: argparse.Namespace, *, context: Context) -> int:
     store = context.store_url()  # loads .env: RETENTION_DAYS may come from there
-    days = args.older_than_days or _retention_days()
+    days = args.older_than_days or retention_days()
     now = context.now()
+    outcome = _or_fail(purge, store, tracker_url(), days, now, apply=args.yes, files=context.files())
     cutoff = retention_cutoff(now, days)
-    engine, note = _tracker(tracker_url())
-    try:
-        with transaction(store) as session:
-            selection = select_for(session, expired_leads(session, cutoff), handoffs_before=cutoff)
-            selection.events_before = cutoff.timestamp()
-            outcome = _or_fail(erase, session, engine, selection, apply=args.yes, tracker_note=note)
-    finally:
-        if engine is not None:
-            engine.dispose()
     print(report(outcome, f"older than {days} days (before {cutoff:%Y-%m-%d %H:%M} UTC)", applied=args.yes))
     return 0
 
 
-def _retention_days() -> int:
+def purge(
+    store: str, tracker: str, days: int, now: datetime, *, apply: bool, files: LocalFiles | None = None
+) -> Outcome:
+    """Retention: leads not updated for `days` days, older conversation events, hand-offs and links.
+
+    Raises TrackerStoreError (nothing deleted) when the tracker store cannot be used.
+    """
+    cutoff = retention_cutoff(now, days)
+    engine, note = _tracker(tracker)
+    try:
+        with transaction(store) as session:
+            selection = select_for(session, expired_leads(session, cutoff), handoffs_before=cutoff)
+            selection.events_before = cutoff.timestamp()
+            selection.rows_before = cutoff
+            outcome = erase(session, engine, selection, apply=apply, tracker_note=note, files=files)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return compact_stores(outcome, [store, tracker]) if apply else outcome
+
+
+def retention_days() -> int:
     raw = os.environ.get("RETENTION_DAYS", "").strip()
     if not raw:
         raise PrivacyCommandError("give --older-than-days N or set RETENTION_DAYS in .env")
@@ -430,6 +541,17 @@ def report(outcome: Outcome, what: str, *, applied: bool) -> str:
         f"  notifications: {len(selection.notifications)}{_ids(selection.notification_ids)}",
         f"  conversation events: {outcome.events}" + (f" (conversations {conversations})" if conversations else ""),
     ]
+    if selection.people:
+        lines.insert(1, f"  people: {len(selection.people)}")
+    if selection.redactions:
+        others = len({item.sender_id for item in selection.redactions})
+        lines.append(f"  mentions in other conversations: {len(selection.redactions)} events of {others} redacted")
+    if outcome.files.removed or outcome.files.redacted:
+        lines.append(
+            f"  outbox log and spool: {outcome.files.removed} lines removed, {outcome.files.redacted} redacted"
+        )
+    if outcome.compacted:
+        lines.append(f"  compacted (checkpoint and VACUUM): {', '.join(outcome.compacted)}")
     if outcome.tracker_note:
         lines.append(f"  note: {outcome.tracker_note}")
     if not applied:

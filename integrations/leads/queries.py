@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from integrations.store.models import Lead, Notification
+from integrations.store.models import Lead, Notification, Person
 
 STAGES = ("SQL", "MQL", "IQL")
 STATUSES = ("new", "claimed", "contacted")
@@ -87,6 +87,26 @@ def lead_notifications(session: Session, lead: Lead) -> list[Notification]:
         .order_by(Notification.id)
     )
     return list(session.scalars(query))
+
+
+def earlier_leads(session: Session, leads: Sequence[Lead]) -> dict[int, list[int]]:
+    """For each lead, the ids of its person's earlier leads (earlier conversations with the same email)."""
+    person_ids = {lead.person_id for lead in leads if lead.person_id is not None}
+    if not person_ids:
+        return {}
+    rows = session.execute(select(Lead.person_id, Lead.id).where(Lead.person_id.in_(person_ids)).order_by(Lead.id))
+    by_person: dict[int, list[int]] = {}
+    for person_id, lead_id in rows:
+        by_person.setdefault(person_id, []).append(lead_id)
+    return {
+        lead.id: [other for other in by_person.get(lead.person_id, []) if other < lead.id]
+        for lead in leads
+        if lead.person_id is not None
+    }
+
+
+def person_of(session: Session, lead: Lead) -> Person | None:
+    return session.get(Person, lead.person_id) if lead.person_id is not None else None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from integrations.leads.export import FIELDS
 from integrations.leads.queries import as_utc, is_overdue
 from integrations.leads.terminal import clean, display_width, indent_continuation, pad, table
 from integrations.leads.transcripts import Line
-from integrations.store.models import Lead, Notification
+from integrations.store.models import Lead, Notification, Person
 
 LABEL_WIDTH = 15
 
@@ -27,10 +27,38 @@ def follow_up(lead: Lead, now: datetime, *, seconds: bool = False) -> str:
     return f"{text} OVERDUE" if is_overdue(lead, now) else text
 
 
-def leads_table(leads: Sequence[Lead], now: datetime) -> str:
+FIELD_LABELS = {"person_name": "name", "company": "company", "phone": "phone"}
+
+
+def unverified_text(lead: Lead) -> str | None:
+    return ", ".join(FIELD_LABELS.get(name, name) for name in lead.unverified or []) or None
+
+
+def _email_cell(lead: Lead) -> str | None:
+    if not lead.consent:
+        return "(declined consent)"
+    return lead.email
+
+
+def leads_table(leads: Sequence[Lead], now: datetime, earlier: dict[int, list[int]] | None = None) -> str:
+    """The leads; EARLIER lists the ids of the same person's earlier leads, UNVERIFIED their differing details."""
     if not leads:
         return "no leads match"
-    headers = ("ID", "WHEN", "STAGE", "SCORE", "NAME", "COMPANY", "EMAIL", "REP", "STATUS", "FOLLOW UP BY")
+    earlier = earlier or {}
+    headers = (
+        "ID",
+        "WHEN",
+        "STAGE",
+        "SCORE",
+        "NAME",
+        "COMPANY",
+        "EMAIL",
+        "EARLIER",
+        "UNVERIFIED",
+        "REP",
+        "STATUS",
+        "FOLLOW UP BY",
+    )
     rows = [
         (
             lead.id,
@@ -39,14 +67,16 @@ def leads_table(leads: Sequence[Lead], now: datetime) -> str:
             lead.score,
             lead.person_name,
             lead.company,
-            lead.email,
+            _email_cell(lead),
+            ", ".join(str(other) for other in earlier.get(lead.id, [])) or None,
+            unverified_text(lead),
             lead.assigned_rep,
             lead.status,
             follow_up(lead, now),
         )
         for lead in leads
     ]
-    widths = {"NAME": 24, "COMPANY": 22, "EMAIL": 32, "REP": 16}
+    widths = {"NAME": 24, "COMPANY": 22, "EMAIL": 32, "EARLIER": 14, "UNVERIFIED": 20, "REP": 16}
     overdue = sum(is_overdue(lead, now) for lead in leads)
     noun = "lead" if len(leads) == 1 else "leads"
     return f"{table(headers, rows, widths)}\n\n{len(leads)} {noun}, {overdue} overdue"
@@ -80,14 +110,53 @@ def _amount(lead: Lead) -> str:
     return " ".join(part for part in parts if part)
 
 
+def person_section(lead: Lead, person: Person | None, others: Sequence[Lead]) -> list[str]:
+    """Who the lead's email belongs to: the person's first details and their other conversations."""
+    if person is None:
+        return ["  - (no email with consent: not linked to a person)"]
+    out = [
+        _field("person", f"{person.id} ({person.email})"),
+        _field(
+            "first details",
+            " / ".join(str(value or "-") for value in (person.person_name, person.company, person.phone)),
+        ),
+        _field(
+            "unverified",
+            f"{unverified_text(lead)} (differ from the person's earlier details)" if lead.unverified else "none",
+        ),
+    ]
+    if not others:
+        return [*out, _field("other leads", "none: first conversation")]
+    out.append(f"  Other conversations of this person ({len(others)})")
+    rows = [
+        (
+            other.id,
+            "earlier" if other.id < lead.id else "later",
+            when(other.created_at),
+            f"{other.stage}/{other.temperature}",
+            other.score,
+            other.person_name,
+            other.phone,
+            unverified_text(other),
+            other.assigned_rep,
+            other.conversation_id,
+        )
+        for other in others
+    ]
+    headers = ("ID", "", "WHEN", "STAGE", "SCORE", "NAME", "PHONE", "UNVERIFIED", "REP", "CONVERSATION")
+    return [*out, _indent(table(headers, rows, {"NAME": 24, "UNVERIFIED": 20, "REP": 16, "CONVERSATION": 40}))]
+
+
 def lead_details(
     lead: Lead,
     notifications: Sequence[Notification],
     transcript: Sequence[Line] | None,
     transcript_note: str,
     now: datetime,
+    person: Person | None = None,
+    others: Sequence[Lead] = (),
 ) -> str:
-    """Every column of the lead, its notifications and its transcript."""
+    """Every column of the lead, its person with their other conversations, its notifications and transcript."""
     shown: set[str] = set()
 
     def field(label: str, name: str, value: Any = None) -> str:
@@ -108,12 +177,16 @@ def lead_details(
         field("phone", "phone"),
         "",
         "Consent",
-        field("given", "consent", _yes_no(lead.consent)),
+        field("given", "consent", "yes" if lead.consent else "no: declined consent, no contact details kept"),
         field("at", "consent_at", when(lead.consent_at, seconds=True)),
         field("wording", "consent_text", _quoted(lead.consent_text)),
         "",
+        "Person (everyone who gave this email)",
+        *person_section(lead, person, others),
+        "",
         "Qualification (category, then the visitor's own words)",
     ]
+    shown.update(("person_id", "unverified"))
     for name in ("need", "authority", "budget", "timeline"):
         shown.update((name, f"{name}_detail"))
         out.append(_answer(name, getattr(lead, name), getattr(lead, f"{name}_detail")))

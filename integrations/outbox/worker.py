@@ -1,28 +1,36 @@
-"""The dispatcher as a process: stores spooled leads and delivers due notifications every few seconds.
+"""The dispatcher as a process: stores spooled leads and hand-offs, delivers due notifications every few
+seconds, and runs the retention purge on its own schedule.
 
 `python -m integrations.outbox.worker` runs until stopped; `--once` does one round and exits.
-Leads the action server could not store (database down past its retries) wait in the lead spool
-(integrations/spool.py); each round stores them first, so their notifications go out in the same round.
+Leads and hand-off requests the action server could not store (database down past its retries) wait in
+the spool (integrations/spool.py); each round stores them first, so their notifications go out in the
+same round. With RETENTION_DAYS set, the purge of `scripts/leads purge` runs once every
+PURGE_INTERVAL_HOURS (default 24) across all dispatchers (integrations/outbox/schedule.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
+from datetime import datetime, timedelta
+from typing import Any
 
 from tenacity import stop_after_attempt
 
 from bot.actions.settings import Settings
-from integrations.handoff import store_lead
+from integrations.handoff import store_handoff_request, store_lead
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.registry import configured_channels
+from integrations.outbox.schedule import run_if_due
 from integrations.routing import load_policy as load_routing
 from integrations.spool import replay_spool
-from integrations.store.leads import LeadRecord
+from integrations.store.leads import LeadRecord, utcnow
 
 logger = logging.getLogger("outbox.worker")
+PURGE_JOB = "retention_purge"
 
 
 def store_spooled(settings: Settings, channels: list[str], record: LeadRecord) -> None:
@@ -31,10 +39,79 @@ def store_spooled(settings: Settings, channels: list[str], record: LeadRecord) -
     once(
         settings.database_url,
         record,
-        transcript_url=settings.transcript_url,
+        links=settings.transcript_links,
         channels=channels,
         routing=load_routing(settings.reps_file),
     )
+
+
+def store_spooled_handoff(settings: Settings, channels: list[str], request: dict[str, Any]) -> None:
+    """One attempt to store a spooled hand-off request, at the time it was made (for its limits)."""
+    once = store_handoff_request.retry_with(stop=stop_after_attempt(1))
+    once(
+        settings.database_url,
+        conversation_id=request["conversation_id"],
+        request_key=request["request_key"],
+        payload=request["payload"],
+        client=request.get("client"),
+        channels=channels,
+        routing=load_routing(settings.reps_file),
+        links=settings.transcript_links,
+        limits=settings.handoff_limits,
+        now=datetime.fromisoformat(request["requested_at"]),
+    )
+
+
+def purge_interval() -> timedelta:
+    raw = os.environ.get("PURGE_INTERVAL_HOURS", "").strip() or "24"
+    hours = float(raw)
+    if hours <= 0:
+        raise ValueError(f"PURGE_INTERVAL_HOURS must be above 0, not {raw!r}")
+    return timedelta(hours=hours)
+
+
+def purge_if_due(settings: Settings, now: datetime) -> bool:
+    """Run the retention purge when RETENTION_DAYS is set and it is this dispatcher's turn; True if it ran."""
+    from integrations.leads import privacy
+    from integrations.leads.cli import local_files
+
+    if not os.environ.get("RETENTION_DAYS", "").strip():
+        return False
+
+    def job() -> None:
+        outcome = privacy.purge(
+            settings.database_url,
+            settings.tracker_db_url,
+            privacy.retention_days(),
+            now,
+            apply=True,
+            files=local_files(),
+        )
+        logger.info("retention purge: %s", privacy.report(outcome, "past retention", applied=True).replace("\n", ";"))
+
+    return run_if_due(settings.database_url, PURGE_JOB, purge_interval(), now, job)
+
+
+def one_round(settings: Settings, channels: dict, now: datetime | None = None) -> None:
+    names = list(channels)
+    try:
+        replay_spool(
+            settings.lead_spool,
+            lambda record: store_spooled(settings, names, record),
+            lambda request: store_spooled_handoff(settings, names, request),
+        )
+    except Exception:
+        logger.exception("replaying the spool failed; trying again")
+    try:
+        report = dispatch_due(settings.database_url, channels)
+        if report.sent or report.retried or report.dead:
+            logger.info("sent %s, retrying %s, dead %s", report.sent, report.retried, report.dead)
+    except Exception:
+        logger.exception("dispatch round failed; trying again")
+    try:
+        purge_if_due(settings, now or utcnow())
+    except Exception:
+        logger.exception("ALERT the retention purge failed; trying again next round")
 
 
 def main() -> None:
@@ -49,16 +126,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     while True:
-        try:
-            replay_spool(settings.lead_spool, lambda record: store_spooled(settings, list(channels), record))
-        except Exception:
-            logger.exception("replaying the lead spool failed; trying again")
-        try:
-            report = dispatch_due(settings.database_url, channels)
-            if report.sent or report.retried or report.dead:
-                logger.info("sent %s, retrying %s, dead %s", report.sent, report.retried, report.dead)
-        except Exception:
-            logger.exception("dispatch round failed; trying again")
+        one_round(settings, channels)
         if args.once or stop.wait(args.interval):
             return
 

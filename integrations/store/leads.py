@@ -1,4 +1,8 @@
-"""Write leads: one row per person (upsert by email), or per conversation without consent."""
+"""Write leads: one row per conversation, linked by email to its person (integrations/store/people.py).
+
+A conversation that saves again (a corrected answer, re-scored) updates its own row; another
+conversation never changes it, whatever email it gives.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from integrations.store.models import Lead
+from integrations.store.people import link
 
 CONTACT_FIELDS = ("person_name", "email", "email_is_freemail", "company", "phone", "consent_at", "consent_text")
 
@@ -47,21 +52,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def save_lead(session: Session, record: LeadRecord) -> Lead:
-    """Insert or update the lead; without consent every contact detail is dropped."""
+def save_lead(session: Session, record: LeadRecord, now: datetime | None = None) -> Lead:
+    """Insert or update the conversation's lead; without consent every contact detail is dropped."""
     values = asdict(record)
-    now = utcnow()
+    now = now or utcnow()
     if record.consent:
         values["consent_at"] = now
     else:
         for name in CONTACT_FIELDS:
             values[name] = None
-    if record.email and record.consent:
-        existing = session.scalars(select(Lead).where(Lead.email == record.email).with_for_update()).first()
-    else:
-        existing = session.scalars(
-            select(Lead).where(Lead.conversation_id == record.conversation_id, Lead.email.is_(None)).with_for_update()
-        ).first()
+    existing = session.scalars(
+        select(Lead).where(Lead.conversation_id == record.conversation_id).order_by(Lead.id).with_for_update()
+    ).first()
     if existing is None:
         lead = Lead(created_at=now, updated_at=now, status="new", **values)
         session.add(lead)
@@ -70,7 +72,10 @@ def save_lead(session: Session, record: LeadRecord) -> Lead:
         for name, value in values.items():
             if name == "source" and not value:
                 continue  # keep where they first came from when this visit brought nothing new
+            if name == "consent_at" and existing.consent_at is not None and value is not None:
+                continue  # consent was given at the first save
             setattr(lead, name, value)
         lead.updated_at = now
     session.flush()
+    link(session, lead, now)
     return lead

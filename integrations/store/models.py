@@ -1,4 +1,4 @@
-"""Tables of the lead store: leads and their outbound notifications (the outbox)."""
+"""Tables of the lead store: people, their leads (one per conversation), and outbound notifications (the outbox)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,27 @@ class Base(DeclarativeBase):
     pass
 
 
+class Person(Base):
+    """Everyone who gave an email with consent; the contact details of their first conversation.
+
+    Each conversation's lead keeps what that visitor typed; a lead whose details differ from these
+    is flagged unverified (Lead.unverified) and never changes them.
+    """
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # normalised: stripped, case-folded
+    person_name: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Lead(Base):
+    """One conversation's answers and contact details, exactly as that visitor gave them."""
+
     __tablename__ = "leads"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -23,13 +43,16 @@ class Lead(Base):
 
     # contact details: only stored with consent
     person_name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
     email_is_freemail: Mapped[bool | None]
     company: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
     consent: Mapped[bool] = mapped_column(default=False)
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     consent_text: Mapped[str | None] = mapped_column(Text)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    # contact fields that differ from the person's earlier ones (e.g. ["phone"]): not verified
+    unverified: Mapped[list[str] | None] = mapped_column(JSON)
 
     # BANT: category and the visitor's own words
     need: Mapped[str | None] = mapped_column(String(32))
@@ -86,3 +109,33 @@ class RoutingCounter(Base):
 
     pool: Mapped[str] = mapped_column(String(1000), primary_key=True)
     turns: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HandoffRequest(Base):
+    """One "talk to a human" that reached the reps: the history the hand-off limits count."""
+
+    __tablename__ = "handoff_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    client: Mapped[str | None] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TranscriptLink(Base):
+    """A random reference that stands for a conversation in the transcript links reps receive."""
+
+    __tablename__ = "transcript_links"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScheduledJob(Base):
+    """When a periodic job (the retention purge) last ran, shared by every dispatcher process."""
+
+    __tablename__ = "scheduled_jobs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -6,6 +6,9 @@ talk only to itself and the Rasa server (HTTP and WebSocket), and that no site m
 page's query string (UTM parameters) from other sites. Directories are never listed (404), and
 `Server:` names no Python version. Styles may be inline: the widget puts its own stylesheet in
 its shadow root.
+
+`/transcripts/<token>` shows a rep the conversation behind a signed, expiring link from their
+notification (integrations/leads/transcript_links.py); any bad or expired link is a 404.
 """
 
 from __future__ import annotations
@@ -13,11 +16,25 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
+from datetime import datetime, timezone
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+TRANSCRIPT_PREFIX = "/transcripts/"
+DEFAULT_DATABASE_URL = "sqlite:///var/leads.db"
+
+
+def transcript_response(token: str) -> tuple[int, str]:
+    """The transcript page for a link token, read with the lead store and tracker store of this stack."""
+    from integrations.leads.transcript_links import transcript_page
+    from integrations.leads.transcripts import tracker_url
+
+    secret = os.environ.get("TRANSCRIPT_LINK_SECRET") or ""
+    database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    return transcript_page(database_url, tracker_url(), secret, token, datetime.now(timezone.utc))
 
 
 def content_security_policy(rasa_url: str) -> str:
@@ -45,7 +62,18 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
     sys_version = ""  # `Server:` without "Python/3.10.x"
 
     def do_GET(self) -> None:
-        if self.path.split("?")[0] == "/widget-config.js":
+        path = self.path.split("?")[0]
+        if path.startswith(TRANSCRIPT_PREFIX):
+            status, page = transcript_response(path[len(TRANSCRIPT_PREFIX) :])
+            body = page.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if path == "/widget-config.js":
             body = f"window.LEADBOT_CONFIG = {json.dumps({'serverUrl': self.rasa_url})};\n".encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/javascript; charset=utf-8")

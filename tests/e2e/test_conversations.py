@@ -210,15 +210,6 @@ def test_stop_mid_form(visitor: Visitor, stack) -> None:
     assert lead_rows(stack, conversation_id=visitor.id) == []
 
 
-def test_returning_visitor_does_not_duplicate(stack) -> None:
-    for timeline in ("/timeline_later", "/timeline_immediate"):
-        visitor = Visitor(stack)
-        visitor.converse("book a demo", "/need_defined", "/authority_decision_maker", "/budget_allocated", timeline)
-        contact_details(visitor, "Returning Rita", "rita@returning.io", "Returning Ltd")
-    [lead] = lead_rows(stack, email="rita@returning.io")
-    assert lead.conversation_id == visitor.id and lead.stage == "SQL"
-
-
 def test_pricing_first_greets_answers_and_qualifies(visitor: Visitor) -> None:
     replies = visitor.say("what does it cost?")
     text = visitor.texts(replies)

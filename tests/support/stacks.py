@@ -27,7 +27,12 @@ def isolated_config(
         tracker_db=state / "tracker.db",
         outbox_log=state / "outbox.log",
         state_dir=state,
-        extra_env=extra_env or {},
+        # the action server redacts declined-consent conversations in this tracker store
+        extra_env={
+            "TRACKER_DB_URL": f"sqlite:///{state / 'tracker.db'}",
+            "TRANSCRIPT_LINK_SECRET": secrets.token_urlsafe(32),
+            **(extra_env or {}),
+        },
     )
 
 

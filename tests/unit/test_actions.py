@@ -84,7 +84,8 @@ def test_sql_lead_is_stored_scored_and_handed_off(action_env) -> None:
 def test_mql_and_iql_are_stored_without_rep_notification(action_env) -> None:
     warm = {"need": "exploring", "authority": "decision_maker", "budget": "planned", "timeline": "quarter"}
     cold = {"need": "none", "authority": "researcher", "budget": "none", "timeline": "none"}
-    _, warm_messages = run(ActionQualifyLead(), qualified_tracker(warm, contact={**CONTACT, "email": "w@a.io"}))
+    warm_tracker = qualified_tracker(warm, contact={**CONTACT, "email": "w@a.io"}, sender="conv-warm")
+    _, warm_messages = run(ActionQualifyLead(), warm_tracker)
     _, cold_messages = run(ActionQualifyLead(), qualified_tracker(cold, contact={**CONTACT, "email": "c@a.io"}))
     assert warm_messages[0]["response"] == "utter_next_step_mql"
     assert cold_messages[0]["response"] == "utter_next_step_iql"
@@ -103,12 +104,20 @@ def test_without_consent_no_contact_details_are_stored(action_env) -> None:
     assert entry["email"] is None and entry["name"] is None
 
 
-def test_returning_visitor_updates_the_same_row(action_env) -> None:
+def test_returning_visitor_keeps_each_conversation_and_the_same_conversation_rescores(action_env) -> None:
     warm = {"need": "exploring", "authority": "influencer", "budget": "planned", "timeline": "later"}
-    run(ActionQualifyLead(), qualified_tracker(warm, sender="first-visit"))
-    run(ActionQualifyLead(), qualified_tracker(HOT, sender="second-visit"))
-    [lead] = leads(action_env["DATABASE_URL"])
-    assert (lead.conversation_id, lead.stage) == ("second-visit", "SQL")
+    run(ActionQualifyLead(), qualified_tracker(HOT, sender="first-visit"))
+    run(
+        ActionQualifyLead(),
+        qualified_tracker(warm, sender="second-visit", contact={**CONTACT, "phone": "+15550000000"}),
+    )
+    run(ActionQualifyLead(), qualified_tracker(warm, sender="second-visit"))  # a corrected phone: re-scored
+    first, second = sorted(leads(action_env["DATABASE_URL"]), key=lambda lead: lead.id)
+    assert (first.conversation_id, first.stage, first.phone) == ("first-visit", "SQL", "+14155552671")
+    assert (second.conversation_id, second.stage, second.phone) == ("second-visit", "MQL", "+14155552671")
+    assert first.person_id == second.person_id and second.unverified == []
+    kinds = sorted({notification.kind for notification in notifications(action_env["DATABASE_URL"])})
+    assert kinds == ["returning_person", "sql_lead"]
 
 
 def test_database_down_gives_a_polite_answer(monkeypatch, tmp_path) -> None:

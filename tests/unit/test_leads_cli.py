@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -491,3 +492,43 @@ def test_on_postgresql(postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsy
     assert run(capsys, "retry", str(notification.id))[0] == 0
     with transaction(postgres_url) as session:
         assert session.scalars(select(Notification.status)).one() == "pending"
+
+
+def test_a_returning_person_is_shown_with_their_history_and_unverified_details(
+    store: dict[str, int], database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with transaction(database_url) as session:
+        first = session.get(Lead, store["maria"])
+        again = save_lead(
+            session,
+            LeadRecord(
+                conversation_id="conv-stranger",
+                score=10,
+                stage="IQL",
+                temperature="cold",
+                reasons=[],
+                consent=True,
+                person_name="Mallory Mallet",
+                email=first.email.upper(),
+                company=first.company,
+                phone="+15550000000",
+            ),
+        )
+        again_id, first_id = again.id, first.id
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith(f"{again_id} "))
+    assert f" {first_id} " in row and "name, phone" in row
+    anon = next(line for line in out.splitlines() if line.startswith(f"{store['anon']} "))
+    assert "(declined consent)" in anon
+
+    code, out, _ = run(capsys, "show", str(again_id))
+    assert code == 0
+    assert "name, phone (differ from the person's earlier details)" in out
+    assert "Other conversations of this person (1)" in out
+    history = out.split("Other conversations of this person (1)")[1]
+    assert re.search(rf"\n  {first_id} +earlier ", history) and "conv-maria" in history
+    code, out, _ = run(capsys, "show", str(first_id))
+    assert re.search(rf"\n  {again_id} +later ", out) and re.search(r"unverified +none", out)
+    code, out, _ = run(capsys, "show", str(store["anon"]))
+    assert "declined consent" in out and "not linked to a person" in out

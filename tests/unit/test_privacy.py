@@ -9,12 +9,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, inspect, select
 
+from integrations.handoff import store_lead
 from integrations.leads.cli import main
+from integrations.leads.transcript_links import TranscriptLinks
+from integrations.outbox.channels.local_log import LocalLogChannel
+from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.outbox import enqueue
+from integrations.routing import load_policy as load_routing
+from integrations.spool import spool_lead
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
+from integrations.store.migrate import upgrade
 from integrations.store.models import Lead, Notification
 from tests.support.postgres import temporary_postgres_database
 from tests.support.tracker_events import make_events_table
@@ -53,6 +60,16 @@ def event_senders(url: str) -> list[str]:
         rows = connection.exec_driver_sql("SELECT sender_id FROM events ORDER BY id").all()
     engine.dispose()
     return [row[0] for row in rows]
+
+
+def every_value(url: str) -> str:
+    """Every value of every table of the database, as text."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        tables = inspect(connection).get_table_names()
+        rows = [str(tuple(row)) for table in tables for row in connection.exec_driver_sql(f'SELECT * FROM "{table}"')]
+    engine.dispose()
+    return "\n".join(rows)
 
 
 def seed(leads_url: str, tracker_url: str) -> Store:
@@ -328,8 +345,89 @@ def test_on_postgresql(postgres_store: Store, capsys: pytest.CaptureFixture[str]
     code, out, _ = run(capsys, "erase", "--email", MARIA, "--yes")
     assert code == 0 and "leads: 1" in out and "notifications: 4" in out and "conversation events: 5" in out
     assert remaining(store.leads_url) == (["ben@initech.example"], [("conv-ben", store.ben), ("conv-anon", None)])
+    assert "mentions in other conversations: 2 events of 1 redacted" in out  # Ben's, typed as free text
+    assert MARIA not in every_value(store.leads_url).lower() and NAME not in every_value(store.leads_url)
     assert event_senders(store.tracker_url) == ["conv-ben"] * 3 + ["conv-anon"] * 2
 
     code, out, _ = run(capsys, "purge", "--older-than-days", "365", "--yes")
     assert code == 0 and "leads: 0" in out and "notifications: 1" in out and "conversation events: 1" in out
     assert event_senders(store.tracker_url) == ["conv-ben"] * 3 + ["conv-anon"]
+
+
+PHONE = "+14155552671"
+
+
+def grep_state(state: Path, needles: list[bytes]) -> dict[str, int]:
+    """How often each needle occurs in every file of the state directory (databases, -wal, logs)."""
+    found: dict[str, int] = {}
+    for path in sorted(state.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            for needle in needles:
+                if needle in data:
+                    found[f"{path.name}:{needle.decode(errors='replace')}"] = data.count(needle)
+    return found
+
+
+@pytest.fixture()
+def state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    state = tmp_path / "state"
+    state.mkdir()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{state / 'leads.db'}")
+    monkeypatch.setenv("TRACKER_DB_URL", f"sqlite:///{state / 'tracker.db'}")
+    monkeypatch.setenv("OUTBOX_LOG", str(state / "outbox.log"))
+    monkeypatch.setenv("LEAD_SPOOL", str(state / "lead-spool.jsonl"))
+    upgrade(f"sqlite:///{state / 'leads.db'}")
+    return state
+
+
+def test_erase_leaves_no_byte_of_the_person_in_any_file(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    leads_url, tracker_url = f"sqlite:///{state / 'leads.db'}", f"sqlite:///{state / 'tracker.db'}"
+    links = TranscriptLinks("s3cret", "https://leads.example/t/{token}")
+    routing = load_routing(Path("bot/qualification/reps.yml"))
+    maria = dict(score=90, stage="SQL", temperature="hot", reasons=["fit"], consent=True, email=MARIA, company="Globex")
+    store_lead(leads_url, LeadRecord("conv-maria", person_name=NAME, phone=PHONE, **maria), links=links,
+               channels=["local_log"], routing=routing)  # fmt: skip
+    store_lead(leads_url, LeadRecord("conv-maria-2", person_name=NAME, phone="+442079460958", **maria), links=links,
+               channels=["local_log"], routing=routing)  # fmt: skip
+    ben = dict(score=90, stage="SQL", temperature="hot", reasons=["fit"], consent=True, company="Initech")
+    ben_lead = LeadRecord(
+        "conv-ben", person_name="Ben Okafor", email="ben@initech.example", need_detail=f"ask {NAME} at {MARIA}", **ben
+    )
+    store_lead(leads_url, ben_lead, links=links, channels=["local_log"], routing=routing)
+    dispatch_due(leads_url, {"local_log": LocalLogChannel(state / "outbox.log")})
+    spool_lead(state / "lead-spool.jsonl", LeadRecord("conv-maria-3", email=MARIA, person_name=NAME, **{
+        key: value for key, value in maria.items() if key != "email"}))  # fmt: skip
+    now = utcnow().timestamp()
+    add_events(
+        tracker_url,
+        [
+            ("conv-maria", "user", now - 9, {"event": "user", "text": f"I'm {NAME}, call me on (415) 555-2671"}),
+            ("conv-maria", "slot", now - 8, {"event": "slot", "name": "email", "value": MARIA}),
+            ("conv-typed", "user", now - 7, {"event": "user", "text": f"hi, {NAME} here: {MARIA.upper()}"}),
+            ("conv-typed", "user", now - 6, {"event": "user", "text": "or 415.555.2671 after five"}),
+            ("conv-ben", "user", now - 5, {"event": "user", "text": "I'm Ben Okafor, ben@initech.example"}),
+        ],
+    )
+    wal = create_engine(tracker_url)  # the tracker in WAL mode, as a busy store would be
+    with wal.connect() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    wal.dispose()
+    needles = [MARIA.encode(), MARIA.upper().encode(), NAME.encode(), b"4155552671", b"415) 555-2671",
+               b"415.555.2671", b"2079460958"]  # fmt: skip
+    assert len(grep_state(state, needles)) >= 5  # leads.db(-wal), tracker.db(-wal), outbox.log, spool
+
+    code, out, err = run(capsys, "erase", "--email", MARIA, "--yes")
+    assert code == 0, err
+    assert "leads: 2" in out and "people: 1" in out
+    assert "mentions in other conversations: 2 events of 1 redacted" in out
+    assert "lines removed" in out and "compacted (checkpoint and VACUUM): leads.db, tracker.db" in out
+    assert grep_state(state, needles) == {}  # zero bytes of her email, phone or name in any file
+    # Ben's own data stays; his answer that mentioned Maria is redacted
+    assert grep_state(state, [b"ben@initech.example"])
+    with transaction(leads_url) as session:
+        [lead] = session.scalars(select(Lead))
+        assert lead.email == "ben@initech.example" and lead.need_detail == "ask [erased] at [erased]"
+    assert event_senders(tracker_url) == ["conv-typed", "conv-typed", "conv-ben"]
+    for path in state.glob("*-wal"):
+        assert path.stat().st_size == 0

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from integrations.handoff import store_lead
+from integrations.leads.transcript_links import TranscriptLinks
 from integrations.routing import load_policy
 from integrations.spool import record_from_json, record_to_json, replay_spool, spool_lead, spooled_count
 from integrations.store.leads import LeadRecord
@@ -42,7 +43,7 @@ def hot_lead(conversation_id: str = "c-1", email: str = "zoë@acme.io") -> LeadR
 
 def store_into(database_url: str):
     def store(record: LeadRecord) -> None:
-        store_lead(database_url, record, transcript_url="http://x/{conversation_id}", channels=["local_log"],
+        store_lead(database_url, record, links=TranscriptLinks("s", "http://x/{token}"), channels=["local_log"],
                    routing=load_policy(REPS))  # fmt: skip
 
     return store

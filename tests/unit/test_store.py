@@ -5,19 +5,24 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from alembic import command
+from sqlalchemy import create_engine, select, text, update
 
+from integrations.handoff import store_lead
+from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.channels.base import DeliveryError
 from integrations.outbox.dispatcher import MAX_ATTEMPTS, backoff_delay, dispatch_due
 from integrations.outbox.outbox import enqueue
-from integrations.store.db import transaction
+from integrations.routing import load_policy as load_routing
+from integrations.store.db import engine_for, transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
-from integrations.store.migrate import upgrade
-from integrations.store.models import Lead, Notification
+from integrations.store.migrate import alembic_config, upgrade
+from integrations.store.models import Lead, Notification, Person
 from tests.unit.conftest import temporary_postgres_database
 
 
@@ -56,15 +61,123 @@ def all_leads(url: str) -> list[Lead]:
         return list(session.scalars(select(Lead)))
 
 
-def test_upsert_by_email(store_url: str) -> None:
+def person_rows(url: str) -> list[Person]:
+    with transaction(url) as session:
+        return list(session.scalars(select(Person)))
+
+
+def test_another_conversation_with_the_same_email_never_overwrites_a_lead(store_url: str) -> None:
     with transaction(store_url) as session:
-        save_lead(session, record("first", stage="MQL"))
+        save_lead(session, record("first", stage="SQL", phone="+14155552671"))
+    with transaction(store_url) as session:  # a stranger who knows Ana's email
+        save_lead(
+            session,
+            record("second", email=" ANA@acme.io", stage="IQL", person_name="Mallory", phone="+15550000000", source={}),
+        )
+    first, second = sorted(all_leads(store_url), key=lambda lead: lead.id)
+    assert (first.conversation_id, first.stage, first.person_name, first.phone) == (
+        "first",
+        "SQL",
+        "Ana",
+        "+14155552671",
+    )
+    assert first.need_detail == "we need scoring ✓ — 日本語 and emoji 🚀" and first.unverified == []
+    assert (second.conversation_id, second.stage, second.person_name) == ("second", "IQL", "Mallory")
+    assert second.unverified == ["person_name", "phone"]  # differ from Ana's first conversation
+    [person] = person_rows(store_url)
+    assert first.person_id == second.person_id == person.id
+    assert (person.email, person.person_name, person.phone) == ("ana@acme.io", "Ana", "+14155552671")
+
+
+def test_matching_details_are_not_flagged(store_url: str) -> None:
     with transaction(store_url) as session:
-        save_lead(session, record("second", stage="SQL", source={}))
+        save_lead(session, record("first", phone="+1 415 555 2671"))
+        later = save_lead(session, record("second", person_name=" ana ", company="ACME", phone="+14155552671"))
+        assert later.unverified == []
+
+
+def test_the_same_conversation_saving_again_updates_its_own_row(store_url: str) -> None:
+    """A corrected answer re-scores the conversation's own lead (and its person, whose first lead it is)."""
+    with transaction(store_url) as session:
+        save_lead(session, record("c1", stage="MQL", phone="+14155552671"))
+    with transaction(store_url) as session:
+        save_lead(session, record("c1", stage="SQL", phone="+442079460958", source={}))
     [lead] = all_leads(store_url)
-    assert (lead.conversation_id, lead.stage) == ("second", "SQL")
+    assert (lead.stage, lead.phone, lead.unverified) == ("SQL", "+442079460958", [])
     assert lead.source == {"page_url": "https://acme.example/"}  # first visit's source is kept
-    assert lead.need_detail == "we need scoring ✓ — 日本語 and emoji 🚀"
+    [person] = person_rows(store_url)
+    assert person.phone == "+442079460958"
+
+
+def test_a_conversation_that_changes_its_email_moves_to_the_other_person(store_url: str) -> None:
+    with transaction(store_url) as session:
+        save_lead(session, record("c1", email="typo@acme.io"))
+    with transaction(store_url) as session:
+        save_lead(session, record("c1", email="ana@acme.io"))
+    assert [person.email for person in person_rows(store_url)] == ["ana@acme.io"]
+
+
+def test_returning_person_is_announced_to_the_earlier_rep_in_the_same_transaction(store_url: str) -> None:
+    links = TranscriptLinks("s3cret", "https://leads.example/t/{token}")
+    routing = load_routing(Path("bot/qualification/reps.yml"))
+    first = store_lead(
+        store_url, record("first", phone="+14155552671"), links=links, channels=["local_log"], routing=routing
+    )
+    second = store_lead(
+        store_url,
+        record("second", stage="IQL", temperature="cold", score=10, phone="+15550000000"),
+        links=links,
+        channels=["local_log", "hubspot"],
+        routing=routing,
+    )
+    assert second.rep is None and second.summary["unverified"] == ["phone"]
+    assert "UNVERIFIED: phone differ" in second.summary["text"]
+    with transaction(store_url) as session:
+        notices = list(session.scalars(select(Notification).where(Notification.kind == "returning_person")))
+    [notice] = notices  # to the rep's channels only: a CRM would upsert the unverified phone
+    assert (notice.channel, notice.lead_id) == ("local_log", second.lead_id)
+    assert notice.payload["rep"]["name"] == first.rep.name and notice.payload["earlier_lead_id"] == first.lead_id
+    assert "Returning person: Ana <ana@acme.io>" in notice.payload["text"]
+    assert "UNVERIFIED: phone" in notice.payload["text"]
+    assert "second" not in notice.payload["transcript_url"]  # signed link, no conversation id
+    # the same conversation saving again announces nothing twice
+    store_lead(
+        store_url,
+        record("second", stage="IQL", temperature="cold", score=12),
+        links=links,
+        channels=["local_log"],
+        routing=routing,
+    )
+    with transaction(store_url) as session:
+        assert len(list(session.scalars(select(Notification).where(Notification.kind == "returning_person")))) == 1
+
+
+def test_migration_0003_links_existing_leads_to_people(tmp_path: Path) -> None:
+    for url_context in (nullcontext(f"sqlite:///{tmp_path / 'old.db'}"), temporary_postgres_database(migrate=False)):
+        with url_context as url:
+            config = alembic_config(url)
+            command.upgrade(config, "0002")
+            engine = create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO leads (conversation_id, created_at, updated_at, email, person_name, consent,"
+                        " score, stage, temperature, reasons, source, status) VALUES"
+                        " ('c1', '2026-01-01', '2026-01-01', 'Ana@Acme.io', 'Ana', true, 80, 'SQL', 'hot', '[]',"
+                        " '{}', 'new'),"
+                        " ('c2', '2026-01-01', '2026-01-01', NULL, NULL, false, 9, 'IQL', 'cold', '[]', '{}', 'new')"
+                    )
+                )
+            command.upgrade(config, "head")
+            with engine.begin() as connection:
+                people = connection.execute(text("SELECT id, email, person_name FROM people")).all()
+                leads = connection.execute(text("SELECT conversation_id, person_id FROM leads ORDER BY id")).all()
+            engine.dispose()
+            assert [tuple(row)[1:] for row in people] == [("ana@acme.io", "Ana")]
+            assert [tuple(row) for row in leads] == [("c1", people[0][0]), ("c2", None)]
+            with transaction(url) as session:  # a second lead with that email is allowed now
+                save_lead(session, record("c3", email="ana@acme.io"))
+            engine_for(url).dispose()
 
 
 def test_without_consent_one_anonymous_row_per_conversation(store_url: str) -> None:

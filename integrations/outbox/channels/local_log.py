@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+from integrations.leads.local_files import locked
 from integrations.outbox.channels.base import DeliveryError
 from integrations.private_files import private_file
 from integrations.store.models import Notification
@@ -31,7 +32,8 @@ class LocalLogChannel:
         }
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
         try:
-            with _write_lock, open(private_file(self.path), "a", encoding="utf-8") as handle:
+            # the file lock: erasure (leads erase) rewrites the log and must not lose a line appended meanwhile
+            with _write_lock, locked(self.path), open(private_file(self.path), "a", encoding="utf-8") as handle:
                 handle.write(line)
                 handle.flush()
                 os.fsync(handle.fileno())
