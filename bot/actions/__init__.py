@@ -1,5 +1,6 @@
 """Custom actions of the assistant, served by the rasa-sdk action server (`rasa_sdk --actions bot.actions`)."""
 
+from bot.actions.clarify import ASK_ACTIONS
 from bot.actions.early_answers import ValidateEarlyAnswersAndCorrections
 from bot.actions.forms import ValidateContactForm, ValidateQualificationForm
 from bot.actions.qualify import ActionQualifyLead
@@ -13,6 +14,7 @@ from bot.actions.side import (
 )
 
 __all__ = [
+    "ASK_ACTIONS",
     "ActionBeginContact",
     "ActionExplainWhy",
     "ActionGreetIfFirst",

@@ -10,13 +10,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from bot.actions.clarify import CLARIFYING_SLOT, can_clarify, clarified_before, reading_is_clear
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
+from bot.actions.durations import days_until
 from bot.actions.settings import Settings
 from bot.actions.understanding import (
     CORRECTION_MASS,
     UNASKED_MASS,
     budget_answer,
     categorize,
+    category_shares,
     is_correction_cue,
     is_interruption,
     is_interruption_of_free_text,
@@ -63,6 +66,36 @@ def message_went_to_another_question(tracker: Tracker, slot: str) -> bool:
     return bool(whole and whole[0] != slot and whole[0] in taken)
 
 
+def timeline_is_dated(message: dict[str, Any]) -> bool:
+    """A stated duration or date decides the timeline by the calendar: no follow-up needed."""
+    return days_until(message.get("text") or "") is not None
+
+
+def best_reading(question: str, message: dict[str, Any]) -> str | None:
+    """The most likely category, however unsure; the question's `when_unclear` when nothing points anywhere."""
+    shares = category_shares(question, message)
+    best = max(shares, key=shares.get) if shares else None
+    if best is not None and shares[best] > 0:
+        return best
+    return question_config()[question].get("when_unclear")
+
+
+def settled_category(
+    question: str, category: str | None, clear: bool, tracker: Tracker, domain: DomainDict
+) -> str | None:
+    """The answer to keep, or None to leave the question open (for its follow-up, or asked again).
+
+    Before the one follow-up, an unsure reading is not kept; after it, the best reading is.
+    """
+    message = tracker.latest_message or {}
+    if can_clarify(domain, question) and not clarified_before(tracker, question):
+        unsure = category is None or not (clear or reading_is_clear(question, message, category))
+        return None if unsure else category
+    if category is None and tracker.get_slot(CLARIFYING_SLOT) == question and not is_interruption(message):
+        return best_reading(question, message)
+    return category
+
+
 def is_requested(tracker: Tracker, slot: str) -> bool:
     return tracker.get_slot("requested_slot") == slot
 
@@ -106,10 +139,13 @@ class ValidateQualificationForm(FormValidationAction):
         # questions are taken by action_validate_slot_mappings (early_answers.py).
         if not is_requested(tracker, slot) or message_went_to_another_question(tracker, slot):
             return {}
+        message = tracker.latest_message
         if slot == "timeline":
-            category = timeline_answer(tracker.latest_message, asked=True, answered=answered_so_far(tracker))
+            category = timeline_answer(message, asked=True, answered=answered_so_far(tracker))
+            clear = category is not None and timeline_is_dated(message)
         else:
-            category = categorize(slot, tracker.latest_message, asked=True, answered=answered_so_far(tracker))
+            category, clear = categorize(slot, message, asked=True, answered=answered_so_far(tracker)), False
+        category = settled_category(slot, category, clear, tracker, domain)
         if category is None:
             return {}
         # Extra slots come first: rasa-sdk drops non-form slots it meets after the form slot's validation.
@@ -117,6 +153,32 @@ class ValidateQualificationForm(FormValidationAction):
         if not declared(domain, detail):
             return {slot: category}
         return {detail: verbatim_answer(tracker, domain, slot), slot: category}
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        question = tracker.get_slot("requested_slot")
+        if question not in question_config():
+            return events
+        filled = any(event.get("name") == question and event.get("value") is not None for event in events)
+        if filled and tracker.get_slot(CLARIFYING_SLOT):
+            events.append(SlotSet(CLARIFYING_SLOT, None))
+        elif not filled and self._needs_follow_up(question, tracker, domain, events):
+            events.append(SlotSet(CLARIFYING_SLOT, question))
+        return events
+
+    @staticmethod
+    def _needs_follow_up(question: str, tracker: Tracker, domain: DomainDict, events: List[Dict[str, Any]]) -> bool:
+        """The open question got no clear answer, and the message was no side question and answered nothing else."""
+        message = tracker.latest_message or {}
+        text = (message.get("text") or "").strip()
+        if not text or text.startswith("/") or is_interruption(message) or is_interruption_of_free_text(message):
+            return False
+        if not can_clarify(domain, question) or clarified_before(tracker, question):
+            return False
+        other_answers = [event for event in events if event.get("name") in question_config()]
+        whole = question_answered(message, UNASKED_MASS)
+        elsewhere = whole is not None and whole[0] != question  # clearly an answer to another question
+        return not other_answers and not answers_taken_this_turn(tracker) and not elsewhere
 
     @staticmethod
     def _keep_details(slot: str, value: Any, tracker: Tracker, extra: tuple[str, ...] = ()) -> Dict[str, Any]:
@@ -160,6 +222,7 @@ class ValidateQualificationForm(FormValidationAction):
         if not is_requested(tracker, "budget") or message_went_to_another_question(tracker, "budget"):
             return {}
         category, amount = budget_answer(tracker.latest_message, asked=True, answered=answered_so_far(tracker))
+        category = settled_category("budget", category, amount is not None, tracker, domain)
         if category is None:
             return {}
         slots: dict[str, Any] = {"budget_detail": verbatim_answer(tracker, domain, "budget")}

@@ -148,7 +148,7 @@ def recognized_days(text: str, today: date, counted_from: str | None) -> float |
         if result.type_name.endswith("duration"):
             continue  # durations are durations.py's job
         spans, moments = [], []
-        for value in result.resolution.get("values", []):
+        for value in (result.resolution or {}).get("values") or []:
             start, end = _as_date(value.get("start")), _as_date(value.get("end"))
             if start and end:
                 spans.append((start, end))

@@ -106,6 +106,28 @@ def category_of_intent(intent: str | None) -> tuple[str, str] | None:
     return None
 
 
+def category_shares(slot: str, message: Mapping[str, Any]) -> dict[str, float]:
+    """Each category's share of the belief NLU gives the question's categories (summing to 1, or all 0).
+
+    A clicked quick reply, a short generic answer ("no", "not sure") or a count decides alone.
+    """
+    config = question_config()[slot]
+    categories: list[str] = config["categories"]
+    name, _ = top_intent(message)
+    generic = config.get("generic_answers") or {}
+    decided = category_by_count(message.get("text") or "", config.get("number_ranges")) or generic.get(name or "")
+    if (message.get("text") or "").startswith("/") and category_of_intent(name) and category_of_intent(name)[0] == slot:
+        decided = category_of_intent(name)[1]
+    if decided:
+        return {category: float(category == decided) for category in categories}
+    confidences = intent_confidences(message)
+    scores = {category: confidences.get(f"{slot}_{category}", 0.0) for category in categories}
+    for intent, category in generic.items():
+        scores[category] = max(scores.get(category, 0.0), confidences.get(intent, 0.0))
+    total = sum(scores.values())
+    return {category: (score / total if total > 0 else 0.0) for category, score in scores.items()}
+
+
 def categorize(
     slot: str, message: Mapping[str, Any], asked: bool, answered: Mapping[str, str | None] | None = None
 ) -> str | None:

@@ -15,7 +15,7 @@ from bot.checks.project import DOMAIN, Project
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Responses Rasa itself may send, and prefixes the code completes at run time.
 RASA_RESPONSES = frozenset({"utter_default", "utter_ask_rephrase", "utter_restart", "utter_back"})
-DYNAMIC_PREFIXES = ("utter_ask_", "utter_why_", "utter_next_step_")
+DYNAMIC_PREFIXES = ("utter_ask_", "utter_why_", "utter_next_step_", "utter_clarify_")
 
 
 def intent_names(domain: dict[str, Any]) -> set[str]:

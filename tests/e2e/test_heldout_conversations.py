@@ -40,17 +40,18 @@ STOP_ACTION, HANDOFF_ACTION, GOODBYE = "action_stop_conversation", "action_human
 # Floors: just below what today's model measured when the suite was written (2026-12-01, before any tuning:
 # stage 0.846 (77/91), BANT slots 0.917 (343/374), 15 questions asked twice, 1 accidental stop, 1 accidental
 # hand-off, 0 other ends, contact details 0.976, 0 clarifications). Raised after the global-intent gate
-# (stage 0.857, slots 0.928, 14 asked twice, 0 accidental stops or hand-offs). Raise them as understanding improves.
+# (stage 0.857, slots 0.928, 14 asked twice, 0 accidental stops or hand-offs), and after one follow-up when
+# unsure (bot/actions/clarify.py: stage 0.879, slots 0.944, 0.17 clarifications per conversation).
 # Issue 14's targets: stage >= 0.97, BANT slots >= 0.97, 0 questions asked twice, 0 conversations ended or
 # handed off by mistake, clarifications <= 0.3 per conversation. Its `make test` floors: stage >= 0.95,
 # slots >= 0.95, and no accidental stop.
-MIN_STAGE_ACCURACY = 0.85
-MIN_SLOT_ACCURACY = 0.92
+MIN_STAGE_ACCURACY = 0.87
+MIN_SLOT_ACCURACY = 0.94
 MIN_CONTACT_ACCURACY = 0.96
 MAX_ASKED_TWICE = 14
 MAX_ACCIDENTAL_STOPS = 0
 MAX_ACCIDENTAL_HANDOFFS_AND_ENDS = 0
-MAX_CLARIFICATIONS_PER_CONVERSATION = 0.3  # the issue's target already: today's model never clarifies
+MAX_CLARIFICATIONS_PER_CONVERSATION = 0.3  # the issue's target
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class AdaptiveVisitor:
         self.conversation = conversation
         self.visitor = Visitor(stack, f"heldout-{conversation.id}-{time.monotonic_ns() % 10**8}")
         self.outcome = Outcome(conversation)
+        self.offered: set[str] = set()  # payloads of the quick replies the bot showed last
         self.session = requests.Session()
         self.answered: set[str] = set()  # questions the visitor has clearly answered
         self.given: Counter = Counter()  # typed answers used per question
@@ -109,6 +111,7 @@ class AdaptiveVisitor:
         except AssertionError:
             replies = []
             self.outcome.silent.append(text)
+        self.offered = {button.get("payload") for reply in replies for button in reply.get("buttons") or []}
         tracker = self.tracker()
         slots = tracker["slots"]
         self.outcome.transcript.append(
@@ -181,7 +184,7 @@ class AdaptiveVisitor:
             return None
         if slots.get("clarifying") == question:
             self.outcome.clarifications[question] += 1
-            return Say(self.conversation.clarification_reply(question), (question,))
+            return Say(self.conversation.clarification_reply(question, self.offered), (question,))
         if question in self.answered:
             self.count_repeat(question)
         return self.interjection(question) or self.answer(question)

@@ -64,12 +64,14 @@ class Conversation:
     expect: Expectation
     unclear: frozenset[str] = field(default_factory=frozenset)
 
-    def clarification_reply(self, question: str) -> str:
-        """What the visitor says to a clarifying follow-up: their words if given, else the expected quick reply."""
+    def clarification_reply(self, question: str, offered: set[str] | frozenset[str] = frozenset()) -> str:
+        """What the visitor says to a clarifying follow-up: their words if given, else the expected quick
+        reply when the follow-up offers it, else their own answer again (as a visitor would retype it)."""
         if question in self.clarify:
             return self.clarify[question]
         expected = self.expect.slots.get(question)
-        return f"/{question}_{expected}" if expected else self.answers[question][-1].say
+        payload = f"/{question}_{expected}"
+        return payload if expected and payload in offered else self.answers[question][-1].say
 
 
 class FormatError(ValueError):

@@ -45,3 +45,8 @@ def test_boundaries() -> None:
     assert timeline_category(36) == "quarter"
     assert timeline_category(100) == "quarter"
     assert timeline_category(101) == "later"
+
+
+def test_a_half_phrase_the_date_model_cannot_resolve() -> None:
+    """recognizers-text returns a result without a resolution for "END OF" (found by tests/unit/test_fuzz.py)."""
+    assert days_until("END OF", date(2000, 1, 1)) is None
