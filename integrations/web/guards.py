@@ -41,6 +41,8 @@ Imports only the standard library.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import math
@@ -116,6 +118,24 @@ def source_metadata(raw: object) -> dict[str, str]:
     if not isinstance(raw, dict):
         return {}
     return {key: str(raw[key])[:MAX_VALUE_LENGTH] for key in SOURCE_KEYS if raw.get(key) not in (None, "")}
+
+
+def client_key(ip: str | None) -> str | None:
+    """Who sent a message, for per-client limits (the hand-off limit): a keyed hash of the address.
+
+    Keyed with RASA_TOKEN, which every Rasa process of one deployment shares, so instances agree and
+    the stored conversation holds no IP address.
+    """
+    if not ip:
+        return None
+    key = (os.environ.get("RASA_TOKEN") or "leadbot").encode()
+    return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def with_client(metadata: dict[str, str], ip: str | None) -> dict[str, str]:
+    """The message metadata with the channel's own `client` key (never the one a visitor sent)."""
+    client = client_key(ip)
+    return {**metadata, "client": client} if client else dict(metadata)
 
 
 def state_command(text: str) -> str | None:

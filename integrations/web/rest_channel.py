@@ -53,6 +53,7 @@ from integrations.web.guards import (
     as_text,
     source_metadata,
     valid_conversation_id,
+    with_client,
 )
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class LeadRestInput(RestInput):
             if rejection is not None:
                 return refusal(sender_id or "default", rejection)
             input_channel = self._extract_input_channel(request)
-            metadata = self.get_metadata(request)
+            metadata = with_client(self.get_metadata(request), client_ip(request))
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 return response.stream(
                     self.stream_response(on_new_message, text, sender_id, input_channel, metadata),

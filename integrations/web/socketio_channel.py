@@ -46,7 +46,14 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
 
-from integrations.web.guards import NO_REPLY_TEXT, Guard, as_text, source_metadata, valid_conversation_id
+from integrations.web.guards import (
+    NO_REPLY_TEXT,
+    Guard,
+    as_text,
+    source_metadata,
+    valid_conversation_id,
+    with_client,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +171,7 @@ class LeadSocketIOInput(SocketIOInput):
                 sender_id,
                 input_channel=self.name(),
                 message_id=message_id,
-                metadata=source_metadata(data.get(self.metadata_key)),
+                metadata=with_client(source_metadata(data.get(self.metadata_key)), self._client_ip(sid)),
             )
             try:
                 await on_new_message(message)

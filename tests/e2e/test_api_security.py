@@ -12,6 +12,7 @@ http://127.0.0.1:18380`).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import time
@@ -455,9 +456,13 @@ def test_rest_metadata_keeps_only_the_source_keys_truncated(api_stack: Stack) ->
     sender = f"api-meta-{uuid.uuid4().hex[:8]}"
     long_url = "https://acme.example/pricing?" + "q" * 5000
     metadata = {"page_url": long_url, "utm_source": "newsletter", "extra": "x" * 1000, "nested": {"a": [1, 2]}}
+    metadata["client"] = "forged-by-the-visitor"
     assert say(api_stack, sender, "/greet", metadata).status_code == 200
     [event] = user_events(api_stack, sender)
+    client = event["metadata"].pop("client")
     assert event["metadata"] == {"page_url": long_url[:MAX_VALUE_LENGTH], "utm_source": "newsletter"}
+    # the channel's own client key (a keyed hash, for the hand-off limit per client), never the visitor's or the IP
+    assert re.fullmatch(r"[0-9a-f]{16}", client) and "127.0.0.1" not in json.dumps(event)
 
 
 @pytest.mark.parametrize("metadata", ["a string", 42, ["page_url", "https://x/"], True])
@@ -471,7 +476,7 @@ def test_a_metadata_that_is_not_an_object_counts_as_none(api_stack: Stack, metad
     assert texts and NO_REPLY_TEXT not in texts, texts  # not a false "technical problem"
     assert not [line for line in rasa_log(api_stack).splitlines() if "ALERT" in line and sender in line]
     [event] = user_events(api_stack, sender)
-    assert not event.get("metadata")
+    assert set(event.get("metadata") or {}) <= {"client"}
 
 
 # ---- Rasa's state-resetting intents typed by a visitor

@@ -215,3 +215,20 @@ def test_guard_limits_ips_except_the_exempt_ones(monkeypatch: pytest.MonkeyPatch
     assert all(guard.check_rate(f"s{index}", "127.0.0.1") is None for index in range(10))
     assert guard.check_text("x" * 11).status == 413
     assert guard.check_text("x" * 10) is None
+
+
+def test_hand_off_requests_are_limited_per_client_across_conversations(fault_stack: Stack) -> None:
+    """One client opening conversation after conversation cannot flood the reps (3 alerts an hour per
+    client), and another client is still heard. The channel names the client in the message metadata
+    (a keyed hash of the forwarded address)."""
+    flooder = {"X-Forwarded-For": "198.51.100.23"}
+
+    def ask_for_a_human(headers: dict[str, str]) -> str:
+        response = post(fault_stack, f"handoff-{uuid.uuid4().hex[:10]}", "I want to talk to a human please", headers)
+        assert response.status_code == 200
+        return texts(response)
+
+    replies = [ask_for_a_human(flooder) for _ in range(4)]
+    assert all("couldn't alert a person" not in reply for reply in replies[:3]), replies
+    assert "couldn't alert a person" in replies[3] and "sales@acme.example" in replies[3]
+    assert "couldn't alert a person" not in ask_for_a_human({"X-Forwarded-For": "198.51.100.24"})

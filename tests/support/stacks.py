@@ -31,6 +31,8 @@ def isolated_config(
         extra_env={
             "TRACKER_DB_URL": f"sqlite:///{state / 'tracker.db'}",
             "TRANSCRIPT_LINK_SECRET": secrets.token_urlsafe(32),
+            # every test visitor comes from 127.0.0.1, one client; the per-client limit has its own test
+            "HANDOFF_PER_CLIENT_PER_HOUR": "1000",
             **(extra_env or {}),
         },
     )

@@ -276,3 +276,17 @@ def test_the_request_size_limit_comes_from_the_environment(monkeypatch: pytest.M
     assert Limits.from_env().max_request_bytes == 1000
     monkeypatch.setenv("MAX_REQUEST_BYTES", "lots")
     assert Limits.from_env().max_request_bytes == 65536
+
+
+def test_the_client_key_is_a_stable_keyed_hash_of_the_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    from integrations.web.guards import client_key, with_client
+
+    monkeypatch.setenv("RASA_TOKEN", "one-deployment")
+    first = client_key("203.0.113.7")
+    assert first == client_key("203.0.113.7") and first != client_key("203.0.113.8")
+    assert "203.0.113.7" not in first and len(first) == 16
+    monkeypatch.setenv("RASA_TOKEN", "another-deployment")
+    assert client_key("203.0.113.7") != first
+    assert client_key(None) is None
+    assert with_client({"page_url": "https://x/"}, "203.0.113.7")["client"] == client_key("203.0.113.7")
+    assert with_client({"page_url": "https://x/"}, None) == {"page_url": "https://x/"}
