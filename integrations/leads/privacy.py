@@ -322,18 +322,11 @@ def compact_stores(outcome: Outcome, urls: Iterable[str]) -> Outcome:
     return Outcome(outcome.selection, outcome.events, outcome.tracker_note, outcome.files, tuple(names))
 
 
-def notification_dict(notification: Notification) -> dict[str, Any]:
+def row_dict(row: Notification | Person) -> dict[str, Any]:
+    """Every column of a stored row, times as ISO 8601 in UTC (for the export document)."""
     values: dict[str, Any] = {}
-    for column in Notification.__table__.columns:
-        value = getattr(notification, column.key)
-        values[column.key] = as_utc(value).isoformat() if isinstance(value, datetime) else value
-    return values
-
-
-def person_dict(person: Person) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for column in Person.__table__.columns:
-        value = getattr(person, column.key)
+    for column in type(row).__table__.columns:
+        value = getattr(row, column.key)
         values[column.key] = as_utc(value).isoformat() if isinstance(value, datetime) else value
     return values
 
@@ -344,9 +337,9 @@ def person_document(
     return {
         "email": email.strip(),
         "exported_at": now.isoformat(),
-        "people": [person_dict(person) for person in selection.people],
+        "people": [row_dict(person) for person in selection.people],
         "leads": [lead_dict(lead) for lead in selection.leads],
-        "notifications": [notification_dict(notification) for notification in selection.notifications],
+        "notifications": [row_dict(notification) for notification in selection.notifications],
         "conversations": [
             {"conversation_id": conversation_id, "events": conversation_events}
             for conversation_id, conversation_events in events.items()

@@ -65,24 +65,23 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path.startswith(TRANSCRIPT_PREFIX):
             status, page = transcript_response(path[len(TRANSCRIPT_PREFIX) :])
-            body = page.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
+            self.send_generated(status, "text/html; charset=utf-8", page)
             return
         if path == "/widget-config.js":
-            body = f"window.LEADBOT_CONFIG = {json.dumps({'serverUrl': self.rasa_url})};\n".encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/javascript; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
+            config = f"window.LEADBOT_CONFIG = {json.dumps({'serverUrl': self.rasa_url})};\n"
+            self.send_generated(200, "application/javascript; charset=utf-8", config)
             return
         super().do_GET()
+
+    def send_generated(self, status: int, content_type: str, text: str) -> None:
+        """An answer made for this request, never cached."""
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
 
     def list_directory(self, path: str) -> None:  # type: ignore[override]
         """No directory listings (/vendor/ showed the files it holds)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +16,21 @@ from tests.support.tracker_events import make_events_table
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 SECRET = "test-secret-of-thirty-two-bytes!"
 LINKS = TranscriptLinks(SECRET, "https://leads.example/transcripts/{token}", timedelta(days=7))
+
+
+def tracker_with_one_message(tmp_path: Path, text: str) -> str:
+    """A SQLite tracker store holding one visitor message of the conversation the links point to."""
+    from sqlalchemy import create_engine
+
+    tracker = f"sqlite:///{tmp_path / 'tracker.db'}"
+    events = make_events_table(tracker)
+    engine = create_engine(tracker)
+    with engine.begin() as connection:
+        data = json.dumps({"text": text})
+        row = {"sender_id": "conv-secret-id-42", "type_name": "user", "timestamp": NOW.timestamp(), "data": data}
+        connection.execute(events.insert().values(**row))
+    engine.dispose()
+    return tracker
 
 
 def make_link(url: str, conversation_id: str = "conv-secret-id-42") -> str:
@@ -69,18 +85,7 @@ def test_without_a_secret_there_is_no_link(database_url: str) -> None:
 def test_the_page_and_the_cli_verifier(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tracker = f"sqlite:///{tmp_path / 'tracker.db'}"
-    events = make_events_table(tracker)
-    from sqlalchemy import create_engine
-
-    engine = create_engine(tracker)
-    with engine.begin() as connection:
-        connection.execute(
-            events.insert().values(
-                sender_id="conv-secret-id-42", type_name="user", timestamp=NOW.timestamp(), data='{"text": "<b>hi</b>"}'
-            )
-        )
-    engine.dispose()
+    tracker = tracker_with_one_message(tmp_path, "<b>hi</b>")
     link = make_link(database_url)
     status, page = transcript_page(database_url, tracker, SECRET, token_of(link), NOW)
     assert status == 200 and "&lt;b&gt;hi&lt;/b&gt;" in page and "<b>hi</b>" not in page
@@ -106,24 +111,11 @@ def test_the_demo_web_server_serves_the_link(
     from http.server import ThreadingHTTPServer
 
     import requests
-    from sqlalchemy import create_engine
 
     from integrations.web.server import STATIC_DIR, DemoPageHandler
 
     clock.move_to(NOW)
-    tracker = f"sqlite:///{tmp_path / 'tracker.db'}"
-    events = make_events_table(tracker)
-    engine = create_engine(tracker)
-    with engine.begin() as connection:
-        connection.execute(
-            events.insert().values(
-                sender_id="conv-secret-id-42",
-                type_name="user",
-                timestamp=NOW.timestamp(),
-                data='{"text": "we need <i>x</i>"}',
-            )
-        )
-    engine.dispose()
+    tracker = tracker_with_one_message(tmp_path, "we need <i>x</i>")
     for name, value in {
         "DATABASE_URL": database_url,
         "TRACKER_DB_URL": tracker,
