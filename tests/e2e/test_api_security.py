@@ -304,9 +304,11 @@ def test_rest_visitor_with_an_empty_honeypot_is_served(api_stack: Stack) -> None
 
 
 # ---- conversation ids: one bad id must never reach the tracker store or stop the server
+# (hypothesis ids per tracker store, SQLite and PostgreSQL: 60 through REST, 20 through socketio; 150 and 40
+# were run once when this was written, all refused or served as they should be)
 
-IDS_THROUGH_REST = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
-IDS_THROUGH_SOCKETIO = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+IDS_THROUGH_REST = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+IDS_THROUGH_SOCKETIO = settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def stored_sender_ids(url: str) -> list[str]:
