@@ -48,7 +48,9 @@ def form_problems(project: Project, refs: CodeRefs) -> Iterator[Problem]:
                     f"Add `{slot}:` under `slots:` in bot/domain.yml (copy the `timeline:` slot: type text, "
                     f"influence_conversation false, a custom mapping), or check the spelling.",
                 )
-            if not has_response(domain, f"utter_ask_{slot}") and f"action_ask_{slot}" not in actions:
+            # a qualification question's action_ask_<slot> (bot/actions/clarify.py) says utter_ask_<slot> too
+            asked_by_own_action = f"action_ask_{slot}" in actions and slot not in questions
+            if not has_response(domain, f"utter_ask_{slot}") and not asked_by_own_action:
                 yield file.problem(
                     path,
                     f"{form} asks `{slot}`, but there is no response `utter_ask_{slot}` (the question's wording)",
