@@ -31,7 +31,11 @@ def engine_for(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL is a property of the file: switch only once. Switching needs the file to itself, so two
+    # processes opening a new database at once (action server and dispatcher) would otherwise fail
+    # with "database is locked" after the short busy timeout; reading the mode needs no lock.
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
