@@ -12,7 +12,6 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.clarify import CLARIFYING_SLOT, can_clarify, clarified_before, reading_is_clear
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
-from bot.actions.durations import days_until
 from bot.actions.settings import Settings
 from bot.actions.understanding import (
     CORRECTION_MASS,
@@ -26,7 +25,7 @@ from bot.actions.understanding import (
     question_answered,
     question_config,
     question_names,
-    timeline_answer,
+    timeline_reading,
     top_intent,
 )
 
@@ -64,11 +63,6 @@ def message_went_to_another_question(tracker: Tracker, slot: str) -> bool:
     text = tracker.latest_message.get("text") or ""
     whole = question_answered(tracker.latest_message, CORRECTION_MASS if is_correction_cue(text) else UNASKED_MASS)
     return bool(whole and whole[0] != slot and whole[0] in taken)
-
-
-def timeline_is_dated(message: dict[str, Any]) -> bool:
-    """A stated duration or date decides the timeline by the calendar: no follow-up needed."""
-    return days_until(message.get("text") or "") is not None
 
 
 def best_reading(question: str, message: dict[str, Any]) -> str | None:
@@ -141,8 +135,8 @@ class ValidateQualificationForm(FormValidationAction):
             return {}
         message = tracker.latest_message
         if slot == "timeline":
-            category = timeline_answer(message, asked=True, answered=answered_so_far(tracker))
-            clear = category is not None and timeline_is_dated(message)
+            # a stated duration or date decides the timeline by the calendar: no follow-up needed
+            category, clear = timeline_reading(message, asked=True, answered=answered_so_far(tracker))
         else:
             category, clear = categorize(slot, message, asked=True, answered=answered_so_far(tracker)), False
         category = settled_category(slot, category, clear, tracker, domain)
@@ -171,7 +165,7 @@ class ValidateQualificationForm(FormValidationAction):
         """The open question got no clear answer, and the message was no side question and answered nothing else."""
         message = tracker.latest_message or {}
         text = (message.get("text") or "").strip()
-        if not text or text.startswith("/") or is_interruption(message) or is_interruption_of_free_text(message):
+        if not text or text.startswith("/") or is_interruption(message):
             return False
         if not can_clarify(domain, question) or clarified_before(tracker, question):
             return False

@@ -106,6 +106,16 @@ def category_of_intent(intent: str | None) -> tuple[str, str] | None:
     return None
 
 
+def category_scores(slot: str, message: Mapping[str, Any]) -> dict[str, float]:
+    """NLU's belief in each of the question's categories, generic answers ("no", "not sure") included."""
+    config = question_config()[slot]
+    confidences = intent_confidences(message)
+    scores = {category: confidences.get(f"{slot}_{category}", 0.0) for category in config["categories"]}
+    for intent, category in (config.get("generic_answers") or {}).items():
+        scores[category] = max(scores.get(category, 0.0), confidences.get(intent, 0.0))
+    return scores
+
+
 def category_shares(slot: str, message: Mapping[str, Any]) -> dict[str, float]:
     """Each category's share of the belief NLU gives the question's categories (summing to 1, or all 0).
 
@@ -120,10 +130,7 @@ def category_shares(slot: str, message: Mapping[str, Any]) -> dict[str, float]:
         decided = category_of_intent(name)[1]
     if decided:
         return {category: float(category == decided) for category in categories}
-    confidences = intent_confidences(message)
-    scores = {category: confidences.get(f"{slot}_{category}", 0.0) for category in categories}
-    for intent, category in generic.items():
-        scores[category] = max(scores.get(category, 0.0), confidences.get(intent, 0.0))
+    scores = category_scores(slot, message)
     total = sum(scores.values())
     return {category: (score / total if total > 0 else 0.0) for category, score in scores.items()}
 
@@ -154,10 +161,7 @@ def categorize(
     if name in generic:
         return generic[name]
 
-    confidences = intent_confidences(message)
-    scores = {category: confidences.get(f"{slot}_{category}", 0.0) for category in categories}
-    for intent, category in generic.items():
-        scores[category] = max(scores.get(category, 0.0), confidences.get(intent, 0.0))
+    scores = category_scores(slot, message)
     best_category = max(scores, key=scores.get)
     if top and top[0] != slot and confidence >= UNASKED_CONFIDENCE:
         previous = (answered or {}).get(top[0])
@@ -187,23 +191,33 @@ def budget_answer(
     return category, amount
 
 
+def timeline_reading(
+    message: Mapping[str, Any],
+    asked: bool,
+    today: date | None = None,
+    answered: Mapping[str, str | None] | None = None,
+) -> tuple[str | None, bool]:
+    """Timeline category, and whether a stated duration or date ("in 6 weeks", "by March") decided it."""
+    category = categorize("timeline", message, asked, answered)
+    if category is None:
+        return None, False
+    text = message.get("text") or ""
+    if text.startswith("/"):
+        return category, False  # a button's payload ("/timeline_immediate") names the category and holds no date
+    days = days_until(text, today)
+    if category == "none" and NEGATION_RE.search(text):
+        return category, days is not None  # "never", "no plans": a date mentioned in passing is no timeline
+    return (timeline_category(days), True) if days is not None else (category, False)
+
+
 def timeline_answer(
     message: Mapping[str, Any],
     asked: bool,
     today: date | None = None,
     answered: Mapping[str, str | None] | None = None,
 ) -> str | None:
-    """Timeline category; a stated duration or date ("in 6 weeks", "by March") decides it by the calendar."""
-    category = categorize("timeline", message, asked, answered)
-    if category is None:
-        return None
-    text = message.get("text") or ""
-    if text.startswith("/"):
-        return category  # a button's payload ("/timeline_immediate") names the category and holds no date
-    if category == "none" and NEGATION_RE.search(text):
-        return category  # "never", "no plans": a date mentioned in passing does not make it a timeline
-    days = days_until(text, today)
-    return timeline_category(days) if days is not None else category
+    """Timeline category; a stated duration or date decides it by the calendar."""
+    return timeline_reading(message, asked, today, answered)[0]
 
 
 def question_mass(message: Mapping[str, Any], question: str) -> float:
