@@ -37,3 +37,18 @@ def write_private(path: Path, text: str) -> Path:
     private_file(path)
     path.write_text(text)
     return path
+
+
+def replace_private(path: Path, text: str) -> Path:
+    """Replace `path` with `text` atomically (a 0600 temporary file, fsynced, then renamed over it).
+
+    For rewriting the JSON-lines files (the lead spool, the outbox log on erasure): the new file is
+    as private as the old one whatever the umask of the process that rewrites it.
+    """
+    temporary = private_file(path.with_name(path.name + ".tmp"))
+    with open(temporary, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+    return path

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from integrations.leads.local_files import locked as _locked  # shared with erasure, which rewrites the spool
+from integrations.private_files import private_file, replace_private
 from integrations.store.leads import LeadRecord
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def record_from_json(values: dict[str, Any]) -> LeadRecord:
 
 def _append(path: Path, entry: dict[str, Any]) -> None:
     line = json.dumps({"spooled_at": datetime.now(timezone.utc).isoformat(), **entry}, ensure_ascii=False)
-    with _locked(path), open(path, "a", encoding="utf-8") as spool:
+    with _locked(path), open(private_file(path), "a", encoding="utf-8") as spool:
         spool.write(line + "\n")
         spool.flush()
         os.fsync(spool.fileno())
@@ -109,7 +110,7 @@ def replay_spool(
                 record = record_from_json(entry["record"])
             except (ValueError, KeyError, TypeError, AttributeError):
                 logger.error("ALERT unreadable line in the lead spool %s; moved to %s.bad", path, path.name)
-                with open(path.with_name(path.name + ".bad"), "a", encoding="utf-8") as bad:
+                with open(private_file(path.with_name(path.name + ".bad")), "a", encoding="utf-8") as bad:
                     bad.write(line + "\n")
                 continue
             try:
@@ -120,9 +121,7 @@ def replay_spool(
                 continue
             stored += 1
             logger.info("stored the spooled lead of conversation %s", record.conversation_id)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text("".join(line + "\n" for line in remaining), encoding="utf-8")
-        os.replace(temporary, path)
+        replace_private(path, "".join(line + "\n" for line in remaining))
     return stored
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from integrations.leads.mentions import Identifiers, redact
+from integrations.private_files import replace_private
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,5 @@ def scrub_jsonl(
                 line = new if isinstance(new, str) else json.dumps(new, ensure_ascii=False, default=str)
             kept.append(line)
         if apply and (removed or redacted):
-            temporary = path.with_name(path.name + ".tmp")
-            with open(temporary, "w", encoding="utf-8") as out:
-                out.write("".join(item + "\n" for item in kept))
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
+            replace_private(path, "".join(item + "\n" for item in kept))
     return Scrubbed(removed, redacted)

@@ -91,3 +91,27 @@ def test_the_stacks_processes_create_files_for_their_owner_only(tmp_path: Path) 
     )
     assert mode(created) == 0o600
     assert os.umask(0o022) == 0o022  # the test process itself was not changed
+
+
+def test_erasure_and_the_spool_replay_keep_their_files_private_whatever_the_umask(tmp_path: Path) -> None:
+    """Both rewrite a JSON-lines file; `leads erase` runs with a shell's umask 022, which made it 0644."""
+    from integrations.leads.local_files import scrub_jsonl
+    from integrations.leads.mentions import Identifiers
+    from integrations.spool import replay_spool
+
+    log, spool = tmp_path / "outbox.log", tmp_path / "lead-spool.jsonl"
+    for path, lines in ((log, ['{"conversation_id": "a", "text": "x"}', '{"conversation_id": "b"}']),
+                        (spool, ['{"handoff": {"conversation_id": "c"}}'])):  # fmt: skip
+        private_file(path).write_text("".join(line + "\n" for line in lines))
+    previous = os.umask(0o022)
+    try:
+        erased = scrub_jsonl(
+            log, lambda entry: entry.get("conversation_id") == "a", Identifiers.of([], [], []), apply=True
+        )
+        replay_spool(spool, store=lambda record: None)
+    finally:
+        os.umask(previous)
+    assert erased.removed == 1 and log.read_text() == '{"conversation_id": "b"}\n'
+    assert spool.read_text() == '{"handoff": {"conversation_id": "c"}}\n'  # kept: this caller stores leads only
+    for path in (log, spool):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
