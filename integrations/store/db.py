@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from integrations.private_files import private_file
 
 SQLITE_BUSY_SECONDS = 2.0
+WAL_SWITCH_ATTEMPTS = 5
 
 
 @functools.lru_cache(maxsize=8)
@@ -34,8 +37,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL is a property of the file: switch only once. Switching needs the file to itself, so two
     # processes opening a new database at once (action server and dispatcher) would otherwise fail
     # with "database is locked" after the short busy timeout; reading the mode needs no lock.
-    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        cursor.execute("PRAGMA journal_mode=WAL")
+    # If two still race (a file made by an older release), the loser finds the mode already switched.
+    for attempt in range(WAL_SWITCH_ATTEMPTS):
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            break
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if attempt == WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

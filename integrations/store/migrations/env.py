@@ -6,8 +6,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine
-
+from integrations.store.db import engine_for
 from integrations.store.models import Base
 
 config = context.config
@@ -20,8 +19,9 @@ def database_url() -> str:
 
 
 def run_migrations() -> None:
-    engine = create_engine(database_url())
-    with engine.connect() as connection:
+    # The store's own engine: a new SQLite file leaves here private and in WAL mode, so processes that
+    # open it together later never race to switch the journal.
+    with engine_for(database_url()).connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
@@ -29,7 +29,6 @@ def run_migrations() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
-    engine.dispose()
 
 
 run_migrations()
