@@ -27,10 +27,10 @@ help:
 
 envs: $(RASA_ENV)/.complete $(ACTIONS_ENV)/.complete
 
-$(RASA_ENV)/.complete: requirements/rasa.lock .python-version
+$(RASA_ENV)/.complete: requirements/rasa.lock requirements/tools.lock pyproject.toml .python-version
 	@scripts/ensure_venv.sh rasa requirements/rasa.lock
 
-$(ACTIONS_ENV)/.complete: requirements/actions.lock requirements/dev.lock .python-version
+$(ACTIONS_ENV)/.complete: requirements/actions.lock requirements/dev.lock requirements/tools.lock pyproject.toml .python-version
 	@scripts/ensure_venv.sh actions requirements/actions.lock requirements/dev.lock
 
 env: $(ACTIONS_ENV)/.complete
@@ -61,7 +61,7 @@ shell: envs env migrate train
 .PHONY: production
 production: envs env train
 	@scripts/ensure_nginx.sh
-	@$(PY) scripts/production.py
+	@$(PY) integrations/runtime/production.py
 
 validate: $(RASA_ENV)/.complete
 	@echo "==> rasa data validate"

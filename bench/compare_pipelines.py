@@ -1,10 +1,10 @@
 """Compare NLU pipelines on the held-out set: accuracy, training time and parse latency.
 
-Usage: .venvs/actions/bin/python bench/compare_pipelines.py [--json FILE] [CONFIG ...]
+Usage: .venvs/actions/bin/python -m bench.compare_pipelines [--json FILE] [CONFIG ...]
 Defaults to the shipped config.yml and the candidates in bench/pipelines/. Each pipeline is
 trained (NLU only, with an empty training cache, so every component really trains) into a
 temporary folder, served by a real Rasa server on 127.0.0.1 (port 15905 + TEST_PORT_OFFSET), and
-measured with scripts/evaluate_understanding.py plus 300 timed /model/parse calls. Memory: the
+measured with bot/evaluation.py plus 300 timed /model/parse calls. Memory: the
 training process's peak RSS and the server's RSS after the measurement; start: seconds from
 `rasa run` until the server reports its model loaded.
 """
@@ -24,11 +24,9 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT))
 
-from evaluate_understanding import evaluate  # noqa: E402
-from stack import RASA_BIN, Stack  # noqa: E402
+from bot.evaluation import evaluate  # noqa: E402
+from integrations.runtime.stack import RASA_BIN, Stack  # noqa: E402
 from tests.support.ports import port  # noqa: E402
 
 PORT = port(15905)  # shifted by TEST_PORT_OFFSET, like the test suites' ports

@@ -1,6 +1,6 @@
 """Benchmark: time from the visitor's last answer to the rep's Slack notification arriving.
 
-Usage: .venvs/actions/bin/python bench/handoff_latency.py [--leads 30]
+Usage: .venvs/actions/bin/python -m bench.handoff_latency [--leads 30]
 Starts the real stack (Rasa, action server, dispatcher) on 127.0.0.1 with Slack pointed at a
 local server that records arrival times, plays N sales-qualified conversations one after the
 other, and reports p50 / p95 / max of (Slack arrival - moment the consent answer was sent).
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,10 +18,9 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
+from integrations.runtime.stack import Stack, StackConfig  # noqa: E402
 from integrations.store.migrate import upgrade  # noqa: E402
-from stack import Stack, StackConfig  # noqa: E402
 from tests.support.conversations import SQL_ANSWERS, letters  # noqa: E402
 from tests.support.receivers import Receivers  # noqa: E402
 

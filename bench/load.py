@@ -1,15 +1,15 @@
 """Load benchmark: whole conversations through the REST channel, the assistant against Rasa's starter bot,
 and the assistant's production mode with one and with two instances behind nginx.
 
-Usage: .venvs/rasa/bin/python bench/load.py [--concurrency 1,10,50,100] [--bots ours,starter]
+Usage: .venvs/rasa/bin/python -m bench.load [--concurrency 1,10,50,100] [--bots ours,starter]
            [--turns-per-visitor 24] [--min-turns 240] [--time-limit 300] [--our-train-seconds S]
-       .venvs/rasa/bin/python bench/load.py --mode production [--instances 1,2] [--concurrency 10,50,100]
+       .venvs/rasa/bin/python -m bench.load --mode production [--instances 1,2] [--concurrency 10,50,100]
 (Started with another interpreter, e.g. .venvs/actions/bin/python, it re-runs itself with Rasa's
 environment, which has aiohttp, matplotlib and redis; the lead store is migrated with the action server's
 environment, as `make migrate` does. Needs models/leadbot.tar.gz; never trains it.)
 
 The default mode (--mode compare), in one run on this machine:
-* starts the assistant's real stack (scripts/stack.py: Rasa with models/leadbot.tar.gz, action
+* starts the assistant's real stack (integrations/runtime/stack.py: Rasa with models/leadbot.tar.gz, action
   server, dispatcher) on free loopback ports, with temporary SQLite lead and tracker databases and a
   random RASA_TOKEN; Rasa calls the action server through bench/action_timing_proxy.py, which times
   every call; the REST channel's rate limits keep their defaults (30 messages a minute per sender,
@@ -29,7 +29,7 @@ The default mode (--mode compare), in one run on this machine:
 * writes bench/results/load.json and bench/results/load_latency.png and prints a markdown table.
 
 --mode production (docs/production.md), for each --instances count, all stacks up for the whole run:
-* starts scripts/production.py's ProductionStack on free ports: nginx (round robin, keepalive to the
+* starts integrations/runtime/production.py's ProductionStack on free ports: nginx (round robin, keepalive to the
   upstreams) in front of that many Rasa servers, action servers and dispatchers, with throw-away
   PostgreSQL databases for the tracker and lead stores (CREATE DATABASE on TEST_POSTGRES_URL, default
   postgresql+psycopg2://postgres@127.0.0.1:5432/postgres; dropped WITH (FORCE) afterwards), the atomic
@@ -54,8 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 if importlib.util.find_spec("aiohttp") is None and RASA_PYTHON.exists():
     print(f"re-running with {RASA_PYTHON.relative_to(ROOT)} (it has aiohttp and matplotlib)", file=sys.stderr)
-    os.execv(RASA_PYTHON, [str(RASA_PYTHON), __file__, *sys.argv[1:]])
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "bench")]
+    os.execv(RASA_PYTHON, [str(RASA_PYTHON), "-m", "bench.load", *sys.argv[1:]])
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -83,13 +82,13 @@ import aiohttp  # noqa: E402
 import redis  # noqa: E402
 import requests  # noqa: E402
 import sqlalchemy  # noqa: E402
-import starter_bot  # noqa: E402
 import yaml  # noqa: E402
-from plot_load import plot, plot_production  # noqa: E402
 
-from integrations.web.guards import NO_REPLY_TEXT  # noqa: E402
-from production import NGINX, ProductionConfig, ProductionStack  # noqa: E402
-from stack import ACTIONS_PYTHON, MODEL, Stack, StackConfig, wait_until_ok  # noqa: E402
+from bench import starter_bot  # noqa: E402
+from bench.plot_load import plot, plot_production  # noqa: E402
+from integrations.rasa.guards import NO_REPLY_TEXT  # noqa: E402
+from integrations.runtime.production import NGINX, ProductionConfig, ProductionStack  # noqa: E402
+from integrations.runtime.stack import ACTIONS_PYTHON, MODEL, Stack, StackConfig, wait_until_ok  # noqa: E402
 from tests.support.conversations import letters, typed_hot_lead  # noqa: E402
 from tests.support.postgres import POSTGRES_ADMIN_URL, temporary_postgres_database  # noqa: E402
 
@@ -546,7 +545,7 @@ def warm_up(bot: Bot, conversations: int = 1) -> None:
     drain_timings(bot)
 
 
-# ---------------------------------------------------------------- the production mode (scripts/production.py)
+# -------------------------------------------------- the production mode (integrations/runtime/production.py)
 
 # Requests in nginx's access log (deploy/nginx.conf.template's `upstream` format), by path.
 ACCESS_LINE = re.compile(
@@ -557,7 +556,7 @@ ACCESS_KINDS = {"/webhooks/rest/webhook": "rest", "/webhook": "actions", "/model
 
 
 class BenchProductionStack(ProductionStack):
-    """scripts/production.py's stack, prepared from Rasa's environment.
+    """integrations/runtime/production.py's stack, prepared from Rasa's environment.
 
     ProductionStack.prepare() creates the databases and migrates the lead store in-process, with Alembic
     and SQLAlchemy 2 from the actions environment; here the benchmark has created throw-away databases
@@ -1114,8 +1113,9 @@ def main() -> None:
         results["settings"] |= {
             "instances": args.instance_counts,
             "warm_up": "four conversations per stack, one at a time, before the levels, not measured",
-            "stack": "scripts/production.py: nginx (deploy/nginx.conf.template: 2 workers, round robin, keepalive 32 "
-            "to the Rasa and the action servers) in front of N Rasa servers (integrations.rasa_server) and N action "
+            "stack": "integrations/runtime/production.py: nginx (deploy/nginx.conf.template: 2 workers, round robin, "
+            "keepalive 32 "
+            "to the Rasa and the action servers) in front of N Rasa servers (integrations.rasa.server) and N action "
             "servers, N dispatchers, PostgreSQL tracker and lead store (throw-away databases), atomic Redis lock "
             "store (unique key prefix); every stack up for the whole run, levels run stack after stack",
             "url": "POST /webhooks/rest/webhook on nginx's public port",

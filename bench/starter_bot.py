@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 import yaml
 
-from stack import RASA_BIN, ROOT, Stack, die_with_parent
+from integrations.runtime.stack import RASA_BIN, ROOT, Stack, die_with_parent
 
 RASA_VENV = ROOT / ".venvs" / "rasa"
 CACHE = ROOT / "var" / "bench" / "starter"

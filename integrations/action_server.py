@@ -3,7 +3,7 @@
 rasa-sdk has no authentication: anyone who reaches its port can run the bot's actions (store
 leads, hand them to reps). Besides listening on loopback or a private network only, this server
 requires the header `X-Action-Token: <ACTION_SERVER_TOKEN>` on every call of `/webhook`, and Rasa
-sends it (endpoints.yml `action_endpoint.headers`, written by scripts/stack.py). `/health` stays
+sends it (endpoints.yml `action_endpoint.headers`, written by integrations/runtime/stack.py). `/health` stays
 open for load balancers. Without ACTION_SERVER_TOKEN the server behaves exactly like rasa-sdk's.
 
     python -m integrations.action_server --actions bot.actions --port 5055

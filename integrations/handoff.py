@@ -14,12 +14,12 @@ from integrations.handoff_limits import HandoffLimitedError, HandoffLimits, chec
 from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.outbox import enqueue
 from integrations.outbox.summary import lead_summary, returning_summary
+from integrations.rasa.timeouts import lead_store_budget_seconds
 from integrations.routing import Rep, RoutingPolicy, assign_rep, lead_segments
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
 from integrations.store.models import Lead
 from integrations.store.people import history
-from integrations.timeouts import lead_store_budget_seconds
 
 # Channels a rep reads. CRMs (HubSpot, Salesforce) are left out of returning-visitor notices: they
 # would upsert the contact by email with details nobody verified.
@@ -28,7 +28,7 @@ REP_CHANNELS = ("local_log", "slack", "webhook")
 logger = logging.getLogger(__name__)
 
 # A database that is briefly locked or restarting is retried for a few seconds, within the time Rasa waits for
-# the action (integrations/timeouts.py): past it the caller spools the lead and still answers the visitor.
+# the action (integrations/rasa/timeouts.py): past it the caller spools the lead and still answers the visitor.
 _db_retry = retry(
     retry=retry_if_exception_type(OperationalError),
     stop=stop_after_attempt(5) | stop_after_delay(lead_store_budget_seconds()),

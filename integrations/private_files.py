@@ -3,7 +3,7 @@
 `.env` and `var/endpoints.yml` hold tokens; the SQLite databases, the outbox log, the lead spool
 and the logs hold visitors' messages and contact details. The default umask made them 0644, so
 any local account could read them. Every process of the stack also runs with umask 077
-(scripts/stack.py), which covers files created by code that is not ours (Rasa's tracker store).
+(integrations/runtime/stack.py), which covers files created by code that is not ours (Rasa's tracker store).
 
 Imports only the standard library.
 """

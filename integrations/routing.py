@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from integrations.store.models import RoutingCounter
+from integrations.yaml_files import load_yaml
 
 EU_REGIONS = frozenset(
     "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE GB CH NO IS".split()
@@ -94,6 +95,4 @@ def _next_turn(session: Session, pool: str) -> int:
 
 
 def load_policy(path: Path) -> RoutingPolicy:
-    from bot.actions.policy_files import load_yaml
-
     return RoutingPolicy.from_yaml(load_yaml(path))

@@ -1,7 +1,7 @@
 """A local spool for leads and hand-off requests the database would not take, replayed when it is back.
 
 The lead store retries a locked or unreachable database for a few seconds (within the action
-timeout, integrations/timeouts.py); a visitor should not wait longer, and the lead must not be
+timeout, integrations/rasa/timeouts.py); a visitor should not wait longer, and the lead must not be
 lost. So the action server appends the lead (or the "talk to a human" request) to a JSON-lines
 file (one line each, written and fsynced under an exclusive lock), and the outbox worker
 (integrations/outbox/worker.py) tries to store every spooled entry each round, keeping the ones

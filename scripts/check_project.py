@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bot.checks.problems import errors  # noqa: E402
 from bot.checks.runner import check_project  # noqa: E402

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian's nginx for the production mode (scripts/production.py) when it is missing.
+# Install Debian's nginx for the production mode (integrations/runtime/production.py) when it is missing.
 # The package's own service is not used: the production mode runs nginx in the foreground with
 # its own configuration (deploy/nginx.conf.template), so the service is stopped and disabled.
 set -euo pipefail

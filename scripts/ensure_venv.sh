@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build (once) the virtual environment NAME from exact-pinned lock files and link it to .venvs/NAME.
-# Environments live in a cache keyed by the lock files' contents, so an unchanged lock is never
-# reinstalled, even from a fresh clone on the same machine.
+# Build the virtual environment .venvs/NAME from exact-pinned lock files with uv, and install the project
+# into it (editable), so every module imports as `bot...` / `integrations...` from any directory.
+# Rebuilt only when the lock files change (their hash is kept in .venvs/NAME/.complete); uv's cache makes a
+# rebuild take seconds once the wheels are on the machine. Each checkout has its own environments (an
+# editable install points at one checkout), and a file lock keeps two builds of the same one apart.
 # usage: scripts/ensure_venv.sh NAME LOCK [LOCK...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,22 +20,30 @@ if [ -z "$python_bin" ] || ! "$python_bin" -c 'import sys; sys.exit(sys.version_
   echo "error: Python 3.10 is needed (see .python-version); install it with pyenv or set PYTHON310" >&2
   exit 1
 fi
-key=$( (cat "$@" .python-version; "$python_bin" -VV) | sha256sum | cut -c1-16)
-home=${LEADBOT_VENV_HOME:-$HOME/.cache/leadbot/venvs}
-target=$home/$name-$key
-if [ ! -f "$target/.complete" ]; then
-  echo "==> building the $name environment (once per lock file change)"
-  rm -rf "$target"
-  mkdir -p "$home"
-  "$python_bin" -m venv "$target"
-  "$target/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.3.1"
-  for lock in "$@"; do
-    # (the filter hides warnings about package mirrors that this machine's pip.conf names but lacks)
-    "$target/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$lock" \
-      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-  done
-  "$target/bin/python" -m pip check >/dev/null || "$target/bin/python" -m pip check
-  touch "$target/.complete"
-fi
+key=$( (cat "$@" .python-version pyproject.toml; "$python_bin" -VV) | sha256sum | cut -c1-16)
+target=.venvs/$name
 mkdir -p .venvs
-ln -sfn "$target" ".venvs/$name"
+if [ "$(cat "$target/.complete" 2>/dev/null)" = "$key" ]; then exit 0; fi
+
+exec 9>".venvs/.$name.building"
+if ! flock -n 9; then
+  echo "==> waiting for another build of the $name environment in this checkout"
+  flock 9
+  if [ "$(cat "$target/.complete" 2>/dev/null)" = "$key" ]; then exit 0; fi
+fi
+started=$SECONDS
+step() { echo "    [$((SECONDS - started))s] $*"; }
+echo "==> building the $name environment (once per lock file change)"
+uv=$(scripts/ensure_uv.sh "$python_bin")
+rm -rf "$target"  # also an older release's link into ~/.cache/leadbot/venvs
+step "creating $target with $("$python_bin" -V)"
+"$uv" venv --quiet --python "$python_bin" "$target"
+step "installing the pinned packages of $* (uv pip sync)"
+"$uv" pip sync --quiet --python "$target/bin/python" "$@"
+step "installing pip and the project itself (editable)"
+"$uv" pip install --quiet --python "$target/bin/python" "pip==24.3.1"
+"$uv" pip install --quiet --python "$target/bin/python" --no-deps --no-build-isolation -e .
+step "checking that the installed packages fit together (pip check)"
+"$target/bin/python" -m pip check >/dev/null || { "$target/bin/python" -m pip check; exit 1; }
+echo "$key" > "$target/.complete"
+step "done"

@@ -21,8 +21,6 @@ from typing import Any, Mapping
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from bot.actions.policy_files import qualification_file  # noqa: E402
 from bot.actions.scoring import Qualification, load_policy, qualify, scored_questions  # noqa: E402

@@ -1,18 +1,12 @@
-"""Shared by every test suite: the project's import paths, and one headless Chromium per session."""
+"""Shared by every test suite: the project's root, and one headless Chromium per session."""
 
-import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT, ROOT / "scripts"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-
-from collections.abc import Iterator  # noqa: E402
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

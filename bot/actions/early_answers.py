@@ -15,7 +15,6 @@ from rasa_sdk.types import DomainDict
 from bot.actions.amounts import parse_budget_amount
 from bot.actions.clauses import NluClient, clause_answers, company_in_role_statement
 from bot.actions.scoring import BANT_SLOTS
-from bot.actions.settings import Settings
 from bot.actions.understanding import (
     CORRECTION_MASS,
     UNASKED_MASS,
@@ -24,6 +23,7 @@ from bot.actions.understanding import (
     question_answered,
     question_names,
 )
+from integrations.settings import Settings
 
 CONTACT_QUESTIONS = frozenset({"person_name", "email", "company", "phone", "consent"})
 QUESTION_NAMES = {

@@ -12,7 +12,6 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.clarify import CLARIFYING_SLOT, can_clarify, clarified_before, reading_is_clear
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
-from bot.actions.settings import Settings
 from bot.actions.understanding import (
     CORRECTION_MASS,
     UNASKED_MASS,
@@ -28,6 +27,7 @@ from bot.actions.understanding import (
     timeline_reading,
     top_intent,
 )
+from integrations.settings import Settings
 
 
 def verbatim_answer(tracker: Tracker, domain: DomainDict, question: str) -> str:

@@ -14,13 +14,13 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.conversation import lead_source
 from bot.actions.scoring import BANT_SLOTS, load_policy, qualify, scored_questions
-from bot.actions.settings import Settings
 from integrations.consent_redaction import CONTACT_SLOTS as REDACTED_SLOTS
 from integrations.consent_redaction import redact_declined_now_and_later
 from integrations.handoff import store_lead
 from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
 from integrations.routing import load_policy as load_routing
+from integrations.settings import Settings
 from integrations.spool import spool_lead
 from integrations.store.leads import LeadRecord, utcnow
 

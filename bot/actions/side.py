@@ -14,11 +14,11 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.conversation import lead_source, transcript
 from bot.actions.scoring import BANT_SLOTS, load_policy
-from bot.actions.settings import Settings
 from integrations.handoff import store_handoff_request
 from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
 from integrations.routing import load_policy as load_routing
+from integrations.settings import Settings
 from integrations.spool import spool_handoff, spooled_handoff_since
 from integrations.store.leads import utcnow
 

@@ -157,7 +157,7 @@ def _filters(args: argparse.Namespace) -> LeadFilter:
 
 
 def lead_store_url() -> str:
-    from bot.actions.settings import Settings  # also loads .env, which may set TRACKER_DB_URL
+    from integrations.settings import Settings  # also loads .env, which may set TRACKER_DB_URL
 
     url = absolute_sqlite_url(Settings.from_env().database_url)
     path = sqlite_path(url)
@@ -168,7 +168,7 @@ def lead_store_url() -> str:
 
 def local_files() -> privacy.LocalFiles:
     """The outbox log and the spool (with its set-aside lines) of this installation."""
-    from bot.actions.settings import PROJECT_ROOT, Settings
+    from integrations.settings import PROJECT_ROOT, Settings
 
     settings = Settings.from_env()
     log, spool = (
@@ -207,7 +207,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_transcript(args: argparse.Namespace) -> int:
-    from bot.actions.settings import Settings
+    from integrations.settings import Settings
 
     store = lead_store_url()
     settings = Settings.from_env()

@@ -20,12 +20,12 @@ from typing import Any
 
 from tenacity import stop_after_attempt
 
-from bot.actions.settings import Settings
 from integrations.handoff import store_handoff_request, store_lead
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.registry import configured_channels
 from integrations.outbox.schedule import run_if_due
 from integrations.routing import load_policy as load_routing
+from integrations.settings import Settings
 from integrations.spool import replay_spool
 from integrations.store.leads import LeadRecord, utcnow
 

@@ -26,7 +26,7 @@ def upgrade(database_url: str) -> None:
 
 
 def main() -> None:
-    from bot.actions.settings import Settings
+    from integrations.settings import Settings
 
     url = sys.argv[1] if len(sys.argv) > 1 else Settings.from_env().database_url
     upgrade(url)

@@ -9,7 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from stack import Stack
+from integrations.runtime.stack import Stack
 from tests.support.ports import port
 from tests.support.stacks import isolated_config, running_stack
 

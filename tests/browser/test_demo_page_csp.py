@@ -9,7 +9,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import Page, expect
 
-from stack import Stack
+from integrations.runtime.stack import Stack
 from tests.browser.conftest import Chat
 
 

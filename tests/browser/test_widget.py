@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from integrations.web.guards import HONEYPOT_FIELD, HONEYPOT_TEXT
-from stack import ROOT, Stack
+from integrations.rasa.guards import HONEYPOT_FIELD, HONEYPOT_TEXT
+from integrations.runtime.stack import ROOT, Stack
 from tests.browser.conftest import Chat
 from tests.support.leads import lead_rows
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from stack import Stack
+from integrations.runtime.stack import Stack
 from tests.support.leads import lead_rows  # noqa: F401 - used by the e2e, fault and browser tests
 from tests.support.ports import port
 from tests.support.stacks import isolated_config, running_stack

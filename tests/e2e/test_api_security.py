@@ -5,7 +5,7 @@ characters, very long, not strings) through the REST and socketio channels, on a
 tracker store; metadata bounded; visitors' /restart refused.
 
 One stack for this module, on its own ports (Rasa 15305, actions 15355, demo-page origin 18380), started the way
-`make run` starts it (scripts/stack.py: `--auth-token=<random>`, `--cors http://localhost:18380
+`make run` starts it (integrations/runtime/stack.py: `--auth-token=<random>`, `--cors http://localhost:18380
 http://127.0.0.1:18380`).
 """
 
@@ -26,7 +26,7 @@ import requests
 import sqlalchemy
 from hypothesis import HealthCheck, given, settings
 
-from integrations.web.guards import (
+from integrations.rasa.guards import (
     BAD_ID_TEXT,
     COMMAND_TEXT,
     HONEYPOT_FIELD,
@@ -35,7 +35,7 @@ from integrations.web.guards import (
     NO_REPLY_TEXT,
     valid_conversation_id,
 )
-from stack import RASA_PYTHON, ROOT, Stack, sql_tracker_store
+from integrations.runtime.stack import RASA_PYTHON, ROOT, Stack, sql_tracker_store
 from tests.e2e.conftest import lead_rows
 from tests.support.conversations import SQL_ANSWERS
 from tests.support.ids import any_ids

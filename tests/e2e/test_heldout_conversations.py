@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from stack import Stack
+from integrations.runtime.stack import Stack
 from tests.e2e.conftest import Visitor
 from tests.support.heldout_conversations import (
     BANT,

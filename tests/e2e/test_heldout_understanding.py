@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluate_understanding import evaluate
+from bot.evaluation import evaluate
 
 REPORT = Path("tests/reports/heldout.json")
 # The floor below which a change to the training data or pipeline is a regression.

@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from integrations.outbox.channels.webhook import verify
+from integrations.runtime.stack import Stack
 from integrations.store.models import Lead, Notification
-from stack import Stack
 from tests.e2e.conftest import Visitor
 from tests.support.conversations import SQL_ANSWERS, letters
 from tests.support.ports import port

@@ -13,9 +13,9 @@ import yaml
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from integrations.runtime.stack import ROOT, Stack, StackConfig, wait_until_ok
 from integrations.store.migrate import upgrade
 from integrations.store.models import Lead
-from stack import ROOT, Stack, StackConfig, wait_until_ok
 from tests.support.ports import port
 
 REPS = ["Rep One", "Rep Two", "Rep Three"]

@@ -1,7 +1,7 @@
 """A real stack under `make run`'s supervision loop: no single process failure stops the assistant.
 
 * Each process (action server, dispatcher, Rasa, demo page) is killed in turn with SIGKILL while a
-  visitor is half-way through a hot lead's conversation; the supervisor (scripts/supervise.py)
+  visitor is half-way through a hot lead's conversation; the supervisor (integrations/runtime/supervise.py)
   starts it again and the conversation goes on where it was, up to the stored lead.
 * A hung action server (SIGSTOP) costs a visitor ACTION_TIMEOUT_SECONDS (3 s here), not Rasa's
   300 s: the polite answer arrives, the message is in the tracker, and after SIGCONT the
@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.web.guards import NO_REPLY_TEXT
-from stack import Stack, wait_until_ok
-from supervise import Backoff, Supervisor
+from integrations.rasa.guards import NO_REPLY_TEXT
+from integrations.runtime.stack import Stack, wait_until_ok
+from integrations.runtime.supervise import Backoff, Supervisor
 from tests.e2e.conftest import Visitor, lead_rows
 from tests.support.conversations import SQL_ANSWERS
 from tests.support.ports import port

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
+from integrations.runtime.stack import MODEL, Stack, StackConfig
 from integrations.store.migrate import upgrade
-from stack import MODEL, Stack, StackConfig
 from tests.support.ports import port
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.web.guards import (
+from integrations.rasa.guards import (
     EMPTY_TEXT,
     NO_REPLY_TEXT,
     RATE_LIMITED_TEXT,
@@ -24,7 +24,7 @@ from integrations.web.guards import (
     Limits,
     TokenBuckets,
 )
-from stack import Stack
+from integrations.runtime.stack import Stack
 from tests.e2e.conftest import Visitor, lead_rows, outbox_entries
 from tests.faults.conftest import post, stop_process, wait_ok
 from tests.support.conversations import SQL_ANSWERS

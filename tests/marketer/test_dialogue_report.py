@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_dialogues import failures, main
-
+from bot.checks.dialogue_replay import failures, main
 from tests.marketer.project_copy import ROOT
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -1,7 +1,7 @@
 """The production mode for tests: nginx, two Rasa servers and two action servers, PostgreSQL, Redis.
 
 One stack per test session on its own ports, databases (created and dropped here) and Redis
-key prefix, started by the same code as `make production` (scripts/production.py).
+key prefix, started by the same code as `make production` (integrations/runtime/production.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from production import ProductionConfig, ProductionStack
-from stack import ROOT
+from integrations.runtime.production import ProductionConfig, ProductionStack
+from integrations.runtime.stack import ROOT
 from tests.support.ports import port
 from tests.support.postgres import temporary_postgres_database
 

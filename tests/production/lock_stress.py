@@ -16,17 +16,13 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import sys
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import redis
 from rasa.core.lock_store import LockError, RedisLockStore
 
-from integrations.locks import AtomicRedisLockStore
+from integrations.rasa.lock_store import AtomicRedisLockStore
 
 STORES = {"rasa": RedisLockStore, "atomic": AtomicRedisLockStore}
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 
-from integrations.web.guards import NO_REPLY_TEXT
-from production import ProductionStack
-from stack import ACTION_TOKEN_HEADER, RASA_PYTHON, ROOT
+from integrations.rasa.guards import NO_REPLY_TEXT
+from integrations.runtime.production import ProductionStack
+from integrations.runtime.stack import ACTION_TOKEN_HEADER, RASA_PYTHON, ROOT
 from tests.production.conftest import ProductionVisitor
 from tests.support.conversations import SQL_ANSWERS, typed_hot_lead
 from tests.support.leads import lead_rows

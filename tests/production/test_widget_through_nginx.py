@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from production import ProductionStack
+from integrations.runtime.production import ProductionStack
 from tests.browser.conftest import Chat
 from tests.support.leads import lead_rows
 

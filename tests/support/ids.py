@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from integrations.web.guards import MAX_ID_LENGTH
+from integrations.rasa.guards import MAX_ID_LENGTH
 
 # letters, marks, digits, punctuation, symbols and the ASCII space: what people and widgets use as ids
 PRINTABLE = st.characters(categories=["L", "M", "N", "P", "S"]) | st.just(" ")

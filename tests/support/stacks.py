@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from integrations.runtime.stack import MODEL, ROOT, Stack, StackConfig
 from integrations.store.migrate import upgrade
-from stack import MODEL, ROOT, Stack, StackConfig
 
 
 def isolated_config(

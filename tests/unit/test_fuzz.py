@@ -23,8 +23,8 @@ from bot.actions.amounts import parse_budget_amount
 from bot.actions.contact import check_email, check_phone, clean_company, clean_name
 from bot.actions.durations import days_until
 from bot.actions.understanding import categorize, question_names
+from integrations.runtime.stack import ROOT, Stack, StackConfig
 from integrations.store.migrate import upgrade
-from stack import ROOT, Stack, StackConfig
 from tests.support.ports import port
 
 DOMAIN = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text())

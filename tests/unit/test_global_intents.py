@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.rasa_nlu.requests import REQUESTS, demote, is_the_request
+from integrations.rasa.global_requests import REQUESTS, demote, is_the_request
 
 GATED = frozenset(REQUESTS)
 

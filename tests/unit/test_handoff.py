@@ -10,7 +10,6 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot.actions.settings import Settings
 from bot.actions.side import ALREADY_ALERTED, ActionHumanHandoff
 from integrations.handoff import store_handoff_request
 from integrations.handoff_limits import HandoffLimits
@@ -19,6 +18,7 @@ from integrations.outbox.channels.local_log import LocalLogChannel
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.worker import one_round
 from integrations.routing import load_policy
+from integrations.settings import Settings
 from integrations.spool import spooled_count
 from integrations.store.db import transaction
 from integrations.store.migrate import upgrade

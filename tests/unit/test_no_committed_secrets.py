@@ -160,7 +160,7 @@ def test_the_documented_placeholders_and_test_fixtures_are_allowed() -> None:
     fake = base64.b64encode(b"a test secret for the webhook").decode()
     assert scan_text("tests/unit/test_x.py", 'secret = "whsec_' + fake + '"') == []  # says it is a test
     assert scan_text("tests/unit/test_x.py", 'secret = "whsec_' + "Mf" * 16 + '"') != []  # not a fixture dir
-    assert scan_text("scripts/stack.py", "env = dict(RASA_TOKEN=self.config.rasa_token)") == []
+    assert scan_text("integrations/runtime/stack.py", "env = dict(RASA_TOKEN=self.config.rasa_token)") == []
 
 
 def test_a_planted_secret_is_flagged(tmp_path: Path) -> None:

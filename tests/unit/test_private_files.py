@@ -10,14 +10,14 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ensure_env import ensure_env
 from sqlalchemy import text
 
 from integrations.outbox.channels.local_log import LocalLogChannel
 from integrations.private_files import private_dir, private_file
+from integrations.runtime.env_file import ensure_env
+from integrations.runtime.stack import ROOT, StackConfig, start_child, write_endpoints
 from integrations.store.db import engine_for
 from integrations.store.models import Notification
-from stack import ROOT, StackConfig, start_child, write_endpoints
 
 
 def mode(path: Path) -> int:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.actions.settings import Settings
 from integrations.outbox.schedule import take_turn
 from integrations.outbox.worker import purge_if_due
+from integrations.settings import Settings
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead
 from integrations.store.models import Lead

@@ -7,14 +7,14 @@ import subprocess
 
 import pytest
 
-from stack import RASA_PYTHON, ROOT
+from integrations.runtime.stack import RASA_PYTHON, ROOT
 
 # Runs in Rasa's environment: compares RemoteAction._validate_action_result before and after install().
 COMPARE = """
 import json, sys
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
-import integrations.rasa_server as fix
+import integrations.rasa.server as fix
 
 cases = json.loads(sys.argv[1])
 action = RemoteAction.__new__(RemoteAction)
@@ -66,7 +66,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
-import integrations.rasa_server as fix
+import integrations.rasa.server as fix
 
 listener = socket.socket()
 listener.bind(("127.0.0.1", 0))

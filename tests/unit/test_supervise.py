@@ -1,4 +1,4 @@
-"""The supervisor of `make run` and the production mode (scripts/supervise.py, scripts/run.py).
+"""The supervisor of `make run` and the production mode (integrations/runtime/supervise.py, scripts/run.py).
 
 A process that exits is restarted after a pause that doubles while it keeps failing, with an
 ALERT line; Ctrl-C stops everything exactly once. Fake processes and a fake clock: no waiting.
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from run import serve_until_interrupted
-from supervise import Backoff, Supervisor
+from integrations.runtime.run import serve_until_interrupted
+from integrations.runtime.supervise import Backoff, Supervisor
 
 _pids = itertools.count(1000)
 

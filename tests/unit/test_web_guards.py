@@ -1,4 +1,4 @@
-"""The web channels' shared guards (integrations/web/guards.py): the honeypot against form-spamming bots,
+"""The web channels' shared guards (integrations/rasa/guards.py): the honeypot against form-spamming bots,
 conversation ids, metadata, Rasa's state-resetting commands and the request size limit.
 
 The channels themselves run inside Rasa's environment; they are exercised end to end by
@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations.web import guards
-from integrations.web.guards import (
+from integrations.rasa.guards import (
     COMMAND_TEXT,
     EMPTY_TEXT,
     HONEYPOT_FIELD,
@@ -30,6 +29,7 @@ from integrations.web.guards import (
     state_command,
     valid_conversation_id,
 )
+from integrations.rasa import guards
 from tests.support.ids import NOT_STRINGS, broken_ids, printable_ids, too_long_ids
 
 PUBLIC_IP = "198.51.100.7"
@@ -279,7 +279,7 @@ def test_the_request_size_limit_comes_from_the_environment(monkeypatch: pytest.M
 
 
 def test_the_client_key_is_a_stable_keyed_hash_of_the_address(monkeypatch: pytest.MonkeyPatch) -> None:
-    from integrations.web.guards import client_key, with_client
+    from integrations.rasa.guards import client_key, with_client
 
     monkeypatch.setenv("RASA_TOKEN", "one-deployment")
     first = client_key("203.0.113.7")

@@ -9,7 +9,7 @@ accepted and refused, with the same error message.
 
 Rasa 3.6 also waits up to a fixed 300 s for each call to the action server, so a hung action
 server (for example stopped with `kill -STOP`) left every visitor without an answer for five
-minutes. `bound_action_calls()` makes that `ACTION_TIMEOUT_SECONDS` (integrations/timeouts.py,
+minutes. `bound_action_calls()` makes that `ACTION_TIMEOUT_SECONDS` (integrations/rasa/timeouts.py,
 default 10) and turns the timeout into the error Rasa expects from a failing action server
 (`RasaException`): Rasa then logs it, goes on with the turn and saves the tracker, so the
 visitor's message is kept and the channel answers with its polite "technical problem" text.
@@ -17,7 +17,7 @@ Before, the timeout escaped Rasa's slot-extraction step and the turn was lost wi
 After one timeout, further calls for the same conversation fail at once for the next
 `ACTION_TIMEOUT_SECONDS`, so one turn (up to ten predicted actions) waits one timeout, not ten.
 
-    .venvs/rasa/bin/python -m integrations.rasa_server run --enable-api ...
+    .venvs/rasa/bin/python -m integrations.rasa.server run --enable-api ...
 
 Runs inside Rasa's environment: imports only rasa, jsonschema and the standard library.
 """
@@ -33,7 +33,7 @@ from typing import Any
 from jsonschema import validators
 from jsonschema.exceptions import best_match
 
-from integrations.timeouts import action_timeout_seconds
+from integrations.rasa.timeouts import action_timeout_seconds
 
 logger = logging.getLogger(__name__)
 MAX_CONVERSATIONS = 10_000

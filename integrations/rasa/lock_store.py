@@ -11,7 +11,7 @@ Redis transaction (WATCH / MULTI / EXEC, retried when another server changed the
 endpoints.yml:
 
     lock_store:
-      type: integrations.locks.AtomicRedisLockStore
+      type: integrations.rasa.lock_store.AtomicRedisLockStore
       url: 127.0.0.1
       port: 6379
       db: 1

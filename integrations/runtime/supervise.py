@@ -1,6 +1,6 @@
 """Keep the stack's processes running: a process that exits is started again, after a growing pause.
 
-Used by `make run` (scripts/run.py) and the production mode (scripts/production.py). One process
+Used by `make run` (scripts/run.py) and the production mode (integrations/runtime/production.py). One process
 failing (Rasa exiting on an error, the action server killed by the OOM killer, ...) must not take
 the whole assistant down, as stopping everything did before. Each exit prints an `ALERT` line
 with the exit status and the pause before the restart: 1 s, then 2, 4, ... up to 60 s while

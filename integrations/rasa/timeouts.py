@@ -1,7 +1,7 @@
 """How long a turn may wait for the action server, shared by Rasa's side and the action server's side.
 
 `ACTION_TIMEOUT_SECONDS` (default 10) bounds each call Rasa makes to the action server
-(integrations/rasa_server.py; Rasa 3.6's own bound is a fixed 300 s). The action server keeps its
+(integrations/rasa/server.py; Rasa 3.6's own bound is a fixed 300 s). The action server keeps its
 own slow paths inside that bound (`lead_store_budget_seconds`): a lead store that keeps failing
 gives up, spools the lead and answers before Rasa would stop waiting.
 

@@ -10,7 +10,6 @@ import ctypes
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +18,13 @@ from typing import IO, Any
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as `python scripts/run.py`: import the project's packages too
-    sys.path.insert(0, str(ROOT))
+from integrations.private_files import private_dir, private_file, write_private
 
-from integrations.private_files import private_dir, private_file, write_private  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
-# Rasa's own command line with our fix for its slowest hot path (integrations/rasa_server.py).
-RASA_COMMAND = (str(RASA_PYTHON), "-m", "integrations.rasa_server")
+# Rasa's own command line with our fix for its slowest hot path (integrations/rasa/server.py).
+RASA_COMMAND = (str(RASA_PYTHON), "-m", "integrations.rasa.server")
 ACTIONS_PYTHON = ROOT / ".venvs" / "actions" / "bin" / "python"
 MODEL = ROOT / "models" / "leadbot.tar.gz"
 ACTION_TOKEN_HEADER = "X-Action-Token"  # checked by integrations/action_server.py
@@ -47,7 +43,7 @@ class StackConfig:
     state_dir: Path = ROOT / "var"
     model: Path = MODEL
     extra_env: dict[str, str] = field(default_factory=dict)
-    # Production mode (scripts/production.py) overrides these; empty means the local defaults.
+    # Production mode (integrations/runtime/production.py) overrides these; empty means the local defaults.
     action_endpoint_url: str = ""
     tracker_store: dict[str, Any] = field(default_factory=dict)
     lock_store: dict[str, Any] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""When a stop, hand-off, goodbye or greeting intent is really that request (integrations/rasa_nlu/global_intents.py).
+"""When a stop, hand-off, goodbye or greeting intent is really that request (integrations/rasa/global_intents.py).
 
 Plain Python on Rasa's message dictionaries ("intent", "intent_ranking"), so it is testable in any
 environment.

@@ -1,6 +1,6 @@
 """Rasa's REST channel that never answers with silence and refuses floods and oversized messages.
 
-Registered in credentials.yml as `integrations.web.rest_channel.LeadRestInput`; keeps the
+Registered in credentials.yml as `integrations.rasa.rest_channel.LeadRestInput`; keeps the
 channel name `rest` and the URL `/webhooks/rest/webhook`. Changes to Rasa 3.6.21's channel:
 
 * when the bot produced no reply (action server down, a custom action failed, any error in
@@ -8,7 +8,7 @@ channel name `rest` and the URL `/webhooks/rest/webhook`. Changes to Rasa 3.6.21
   with `ALERT` is logged, instead of HTTP 200 with an empty list;
 * empty messages get a friendly hint and messages over `MAX_MESSAGE_CHARS` get HTTP 413,
   neither reaches Rasa;
-* per-sender and per-IP rate limits (integrations/web/guards.py) answer HTTP 429 with
+* per-sender and per-IP rate limits (integrations/rasa/guards.py) answer HTTP 429 with
   `Retry-After`;
 * a body whose `metadata` carries a non-empty honeypot field (`website`, see guards.py) gets
   a polite, normal-looking answer with HTTP 200 and a WARNING log line, and does not reach
@@ -45,7 +45,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from integrations.web.guards import (
+from integrations.rasa.guards import (
     BAD_ID_TEXT,
     NO_REPLY_TEXT,
     Guard,

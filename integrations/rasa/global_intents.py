@@ -25,7 +25,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from integrations.rasa_nlu.requests import REQUESTS, demote, is_the_request
+from integrations.rasa.global_requests import REQUESTS, demote, is_the_request
 
 logger = logging.getLogger(__name__)
 

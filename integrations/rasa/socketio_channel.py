@@ -1,6 +1,6 @@
 """Rasa's socketio channel, fixed for the website widget.
 
-Registered in credentials.yml as `integrations.web.socketio_channel.LeadSocketIOInput`. It
+Registered in credentials.yml as `integrations.rasa.socketio_channel.LeadSocketIOInput`. It
 keeps Rasa's settings, the channel name `socketio` and the standard events
 (`session_request`/`session_confirm`, `user_uttered`/`bot_uttered`), so Rasa's tooling and
 any socketio client keep working, and changes Rasa 3.6.21's channel in these ways:
@@ -22,7 +22,7 @@ any socketio client keep working, and changes Rasa 3.6.21's channel in these way
 * replies to such a message carry `reply_to` (the message id) and `index` (0, 1, ...), so a
   client can tell a repeated reply from a new one. Messages without `message_id` get
   exactly Rasa's replies;
-* the guards of integrations/web/guards.py (shared with the REST channel): rate limits per
+* the guards of integrations/rasa/guards.py (shared with the REST channel): rate limits per
   session and client IP, empty and oversized messages answered without reaching Rasa, and a
   polite "technical problem" message plus an ERROR `ALERT` log line when the bot said nothing;
 * the widget's honeypot: a message whose metadata carries a non-empty `website` value (a
@@ -46,7 +46,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 from socketio import AsyncServer
 
-from integrations.web.guards import (
+from integrations.rasa.guards import (
     NO_REPLY_TEXT,
     Guard,
     as_text,

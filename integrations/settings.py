@@ -13,7 +13,7 @@ from integrations.handoff_limits import HandoffLimits
 from integrations.leads.transcript_links import TranscriptLinks
 from integrations.leads.transcripts import tracker_url
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)

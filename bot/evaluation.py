@@ -1,6 +1,6 @@
 """Measure understanding on the held-out set in tests/heldout (phrasings never used for training).
 
-Usage: python scripts/evaluate_understanding.py [--url http://127.0.0.1:5005] [--token TOKEN]
+Usage: python -m bot.evaluation [--url http://127.0.0.1:5005] [--token TOKEN]
 Needs a running Rasa server with the trained model. Prints per-slot accuracy and confusion matrices.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +17,10 @@ from typing import Any
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bot.actions.contact import check_email, check_phone, clean_company, clean_name
+from bot.actions.understanding import budget_answer, categorize, timeline_answer
 
-from bot.actions.contact import check_email, check_phone, clean_company, clean_name  # noqa: E402
-from bot.actions.understanding import budget_answer, categorize, timeline_answer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HELDOUT = ROOT / "tests" / "heldout"
 BANT = ("need", "authority", "budget", "timeline")
