@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import yaml
 
 from bot.actions.contact import check_email, check_phone, clean_company, clean_name
 from bot.actions.understanding import budget_answer, categorize, timeline_answer
+from integrations import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +79,7 @@ def evaluate_bant(parser: Parser) -> dict[str, SlotResult]:
 def evaluate_contact() -> SlotResult:
     readers = {
         "email": lambda text: check_email(text).email,
-        "phone": lambda text: check_phone(text, os.environ.get("DEFAULT_PHONE_REGION", "US")),
+        "phone": lambda text: check_phone(text, settings.value("DEFAULT_PHONE_REGION")),
         "person_name": clean_name,
         "company": clean_company,
     }
@@ -146,8 +146,8 @@ def evaluate(url: str, token: str | None) -> tuple[str, dict[str, Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}")
-    parser.add_argument("--token", default=os.environ.get("RASA_TOKEN"))
+    parser.add_argument("--url", default=f"http://127.0.0.1:{settings.value('RASA_PORT')}")
+    parser.add_argument("--token", default=settings.value("RASA_TOKEN") or None)
     parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
     args = parser.parse_args()
     text, summary = evaluate(args.url, args.token)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 
 from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
@@ -22,6 +21,8 @@ from rasa_sdk.plugin import plugin_manager
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from integrations import settings
 
 TOKEN_HEADER = "X-Action-Token"
 OPEN_PATHS = frozenset({"/health"})
@@ -44,6 +45,7 @@ def require_token(app: Sanic, token: str) -> None:
 
 
 def main() -> None:
+    settings.load_env()
     args = create_argument_parser().parse_args()
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
@@ -51,13 +53,13 @@ def main() -> None:
     )
     utils.update_sanic_log_level()
     app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
-    token = os.environ.get("ACTION_SERVER_TOKEN", "")
+    token = settings.value("ACTION_SERVER_TOKEN")
     if token:
         require_token(app, token)
     else:
         logger.warning("ACTION_SERVER_TOKEN is not set: the action server accepts calls from anyone who reaches it")
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
-    host = os.environ.get("SANIC_HOST", "127.0.0.1")
+    host = settings.value("SANIC_HOST")
     logger.info(f"Action endpoint is up and running on http://{host}:{args.port}")
     app.run(host, args.port, workers=utils.number_of_sanic_workers())
 

@@ -7,22 +7,17 @@ of the address); without one, only the per-conversation limit and the overall ce
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from integrations.settings import HandoffLimits
 from integrations.store.models import HandoffRequest
 
+__all__ = ["HandoffLimitedError", "HandoffLimits", "check_and_record"]
+
 HOUR = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class HandoffLimits:
-    conversation_minutes: float = 10  # at most one alert per conversation in this many minutes
-    per_client_per_hour: int = 3
-    per_hour: int = 60  # all conversations together: a flood never reaches the reps
 
 
 class HandoffLimitedError(Exception):

@@ -17,6 +17,7 @@ from bot.actions.scoring import BANT_SLOTS, load_policy, qualify, scored_questio
 from integrations.consent_redaction import CONTACT_SLOTS as REDACTED_SLOTS
 from integrations.consent_redaction import redact_declined_now_and_later
 from integrations.handoff import store_lead
+from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
 from integrations.routing import load_policy as load_routing
@@ -88,7 +89,7 @@ class ActionQualifyLead(Action):
             stored = store_lead(
                 settings.database_url,
                 record,
-                links=settings.transcript_links,
+                links=TranscriptLinks.from_settings(settings),
                 channels=list(configured_channels(settings.outbox_log)),
                 routing=load_routing(settings.reps_file),
             )

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.conversation import lead_source, transcript
 from bot.actions.scoring import BANT_SLOTS, load_policy
 from integrations.handoff import store_handoff_request
+from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.background import deliver_soon
 from integrations.outbox.registry import configured_channels
 from integrations.routing import load_policy as load_routing
@@ -121,7 +122,7 @@ class ActionHumanHandoff(Action):
                 client=request["client"],
                 channels=list(configured_channels(settings.outbox_log)),
                 routing=load_routing(settings.reps_file),
-                links=settings.transcript_links,
+                links=TranscriptLinks.from_settings(settings),
                 limits=settings.handoff_limits,
                 now=now,
             )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -28,6 +27,7 @@ from sqlalchemy import Engine, bindparam, create_engine, delete, func, or_, sele
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from integrations import settings
 from integrations.leads.arguments import positive_int
 from integrations.leads.erasure import (
     Redaction,
@@ -508,7 +508,7 @@ def purge(
 
 
 def retention_days() -> int:
-    raw = os.environ.get("RETENTION_DAYS", "").strip()
+    raw = settings.value("RETENTION_DAYS")
     if not raw:
         raise PrivacyCommandError("give --older-than-days N or set RETENTION_DAYS in .env")
     try:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.settings import Settings
 from integrations.store.db import transaction
 from integrations.store.models import TranscriptLink
 
@@ -41,6 +42,10 @@ class TranscriptLinks:
     secret: str | None
     url_template: str
     lifetime: timedelta = DEFAULT_LIFETIME
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TranscriptLinks:
+        return cls(settings.transcript_link_secret, settings.transcript_url, settings.transcript_link_lifetime)
 
     def url(self, session: Session, conversation_id: str, now: datetime) -> str | None:
         """A signed link to the conversation's transcript, or None without a secret (nothing to sign with)."""

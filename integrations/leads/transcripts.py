@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,8 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_TRACKER_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+from integrations import settings
 
 _QUERY = text(
     "SELECT type_name, timestamp, data FROM events "
@@ -45,11 +43,11 @@ def absolute_sqlite_url(url: str) -> str:
         or Path(database).is_absolute()
     ):
         return url
-    return parsed.set(database=str(PROJECT_ROOT / database)).render_as_string(hide_password=False)
+    return parsed.set(database=str(settings.PROJECT_ROOT / database)).render_as_string(hide_password=False)
 
 
 def tracker_url() -> str:
-    return absolute_sqlite_url(os.environ.get("TRACKER_DB_URL") or DEFAULT_TRACKER_URL)
+    return absolute_sqlite_url(settings.value("TRACKER_DB_URL"))
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,16 +11,13 @@ from typing import Mapping
 from sqlalchemy import select, update
 
 from integrations.outbox.channels.base import Channel, DeliveryError
+from integrations.settings import outbox_schedule
 from integrations.store.db import transaction
 from integrations.store.leads import utcnow
 from integrations.store.models import Notification
 
 logger = logging.getLogger(__name__)
 
-# Eight tries over about 8 minutes by default; operators can stretch or shorten the schedule.
-MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
-BASE_DELAY_SECONDS = float(os.environ.get("OUTBOX_BASE_DELAY_SECONDS", 2.0))
-MAX_DELAY_SECONDS = float(os.environ.get("OUTBOX_MAX_DELAY_SECONDS", 600.0))
 # How long a dispatcher may hold a notification while sending it (well above any channel timeout).
 LEASE_SECONDS = 120.0
 
@@ -34,8 +30,9 @@ class DispatchReport:
 
 
 def backoff_delay(attempts: int, retry_after: float | None = None) -> float:
-    """Seconds to wait before the next try: full jitter over an exponential ceiling."""
-    ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** max(0, attempts - 1))
+    """Seconds to wait before the next try: full jitter over an exponential ceiling (OUTBOX_* settings)."""
+    schedule = outbox_schedule()
+    ceiling = min(schedule.max_delay_seconds, schedule.base_delay_seconds * 2 ** max(0, attempts - 1))
     delay = random.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
 
@@ -106,7 +103,7 @@ def _deliver(
             error if isinstance(error, DeliveryError) else DeliveryError(f"{type(error).__name__}: {error}")
         )
         outcome = {"last_error": str(delivery_error)[:2000], "delivered_at": None}
-        if delivery_error.permanent or notification.attempts >= MAX_ATTEMPTS:
+        if delivery_error.permanent or notification.attempts >= outbox_schedule().max_attempts:
             outcome["status"] = "dead"
             report.dead += 1
             logger.error("notification %s is dead after %s attempts: %s", notification.id, notification.attempts, error)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from integrations import settings
 from integrations.outbox.channels.base import Channel, DeliveryError
 from integrations.outbox.channels.http import Timeout, timeout_from_env
 from integrations.outbox.channels.hubspot import DEFAULT_BASE_URL, HubSpotChannel
@@ -50,14 +50,14 @@ class MisconfiguredChannel:
 
 
 def configured_channels(outbox_log: Path) -> dict[str, Channel]:
-    settings = tuple((name, os.environ.get(name, "").strip()) for name in ENV_VARIABLES)
-    return {"local_log": LocalLogChannel(outbox_log), **_remote_channels(settings)}
+    values = tuple((name, settings.value(name)) for name in ENV_VARIABLES)
+    return {"local_log": LocalLogChannel(outbox_log), **_remote_channels(values)}
 
 
 @functools.lru_cache(maxsize=4)
-def _remote_channels(settings: tuple[tuple[str, str], ...]) -> dict[str, Channel]:
+def _remote_channels(values: tuple[tuple[str, str], ...]) -> dict[str, Channel]:
     """Built once per configuration, so each channel keeps one HTTP session (and its open connections)."""
-    env = dict(settings)
+    env = dict(values)
     timeout = timeout_from_env(env)
     channels: dict[str, Channel] = {}
     if env["SLACK_WEBHOOK_URL"]:

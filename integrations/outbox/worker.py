@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import threading
 from datetime import datetime, timedelta
@@ -20,7 +19,9 @@ from typing import Any
 
 from tenacity import stop_after_attempt
 
+from integrations import settings as config
 from integrations.handoff import store_handoff_request, store_lead
+from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.registry import configured_channels
 from integrations.outbox.schedule import run_if_due
@@ -39,7 +40,7 @@ def store_spooled(settings: Settings, channels: list[str], record: LeadRecord) -
     once(
         settings.database_url,
         record,
-        links=settings.transcript_links,
+        links=TranscriptLinks.from_settings(settings),
         channels=channels,
         routing=load_routing(settings.reps_file),
     )
@@ -56,18 +57,14 @@ def store_spooled_handoff(settings: Settings, channels: list[str], request: dict
         client=request.get("client"),
         channels=channels,
         routing=load_routing(settings.reps_file),
-        links=settings.transcript_links,
+        links=TranscriptLinks.from_settings(settings),
         limits=settings.handoff_limits,
         now=datetime.fromisoformat(request["requested_at"]),
     )
 
 
 def purge_interval() -> timedelta:
-    raw = os.environ.get("PURGE_INTERVAL_HOURS", "").strip() or "24"
-    hours = float(raw)
-    if hours <= 0:
-        raise ValueError(f"PURGE_INTERVAL_HOURS must be above 0, not {raw!r}")
-    return timedelta(hours=hours)
+    return timedelta(hours=config.number("PURGE_INTERVAL_HOURS"))
 
 
 def purge_if_due(settings: Settings, now: datetime) -> bool:
@@ -75,7 +72,7 @@ def purge_if_due(settings: Settings, now: datetime) -> bool:
     from integrations.leads import privacy
     from integrations.leads.cli import local_files
 
-    if not os.environ.get("RETENTION_DAYS", "").strip():
+    if not config.value("RETENTION_DAYS"):
         return False
 
     def job() -> None:

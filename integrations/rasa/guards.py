@@ -46,11 +46,12 @@ import hmac
 import json
 import logging
 import math
-import os
 import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from integrations import settings
 
 SUPPORT_EMAIL = "sales@acme.example"
 NO_REPLY_TEXT = (
@@ -87,8 +88,9 @@ def too_long_text(max_chars: int) -> str:
 
 
 def _int_env(name: str, default: int) -> int:
+    """The setting `name` as a positive whole number; an unusable value is `default` (the channel must start)."""
     try:
-        value = int(os.environ.get(name, default))
+        value = int(settings.value(name))
     except ValueError:
         return default
     return value if value > 0 else default
@@ -128,7 +130,7 @@ def client_key(ip: str | None) -> str | None:
     """
     if not ip:
         return None
-    key = (os.environ.get("RASA_TOKEN") or "leadbot").encode()
+    key = (settings.value("RASA_TOKEN") or "leadbot").encode()
     return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()[:16]
 
 
@@ -159,7 +161,7 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        exempt = os.environ.get("RATE_LIMIT_EXEMPT_IPS", "127.0.0.1,::1")
+        exempt = settings.value("RATE_LIMIT_EXEMPT_IPS")
         return cls(
             max_chars=_int_env("MAX_MESSAGE_CHARS", 2000),
             per_sender=_int_env("RATE_LIMIT_PER_MINUTE", 30),

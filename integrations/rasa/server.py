@@ -33,6 +33,7 @@ from typing import Any
 from jsonschema import validators
 from jsonschema.exceptions import best_match
 
+from integrations import settings
 from integrations.rasa.timeouts import action_timeout_seconds
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ def bound_action_calls(timeout: float | None = None) -> None:
 
 
 def main() -> None:
+    settings.load_env()  # before the channels and the lock store read their limits
     install()
     bound_action_calls()
     from rasa.__main__ import main as rasa_main

@@ -5,23 +5,17 @@
 own slow paths inside that bound (`lead_store_budget_seconds`): a lead store that keeps failing
 gives up, spools the lead and answers before Rasa would stop waiting.
 
-Imports only the standard library (both environments use it).
+Imports only the settings (both environments use it).
 """
 
 from __future__ import annotations
 
-import os
-
-DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
+from integrations import settings
 
 
 def action_timeout_seconds() -> float:
     """Seconds Rasa waits for one action call (ACTION_TIMEOUT_SECONDS; a bad or non-positive value is the default)."""
-    try:
-        value = float(os.environ.get("ACTION_TIMEOUT_SECONDS", DEFAULT_ACTION_TIMEOUT_SECONDS))
-    except ValueError:
-        return DEFAULT_ACTION_TIMEOUT_SECONDS
-    return value if 0 < value < float("inf") else DEFAULT_ACTION_TIMEOUT_SECONDS
+    return settings.lenient_number("ACTION_TIMEOUT_SECONDS")
 
 
 def lead_store_budget_seconds() -> float:

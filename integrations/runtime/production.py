@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy.engine import URL, make_url
 
+from integrations import settings
 from integrations.runtime.stack import MODEL, ROOT, Stack, StackConfig, sql_tracker_store, wait_until_ok
 
 NGINX = Path("/usr/sbin/nginx")
@@ -61,19 +62,15 @@ class ProductionConfig:
 
     @classmethod
     def from_env(cls) -> ProductionConfig:
-        from dotenv import load_dotenv
-
-        load_dotenv(ROOT / ".env", override=False)
-        env = os.environ
         defaults = cls()
         return cls(
-            public_host=env.get("PUBLIC_HOST", defaults.public_host),
-            public_port=int(env.get("PUBLIC_PORT", defaults.public_port)),
-            database_url=env.get("PRODUCTION_DATABASE_URL", defaults.database_url),
-            tracker_database_url=env.get("PRODUCTION_TRACKER_DATABASE_URL", defaults.tracker_database_url),
-            redis_url=env.get("PRODUCTION_REDIS_URL", defaults.redis_url),
-            rasa_token=env.get("RASA_TOKEN", ""),
-            action_token=env.get("ACTION_SERVER_TOKEN", ""),
+            public_host=settings.value("PUBLIC_HOST"),
+            public_port=settings.integer("PUBLIC_PORT"),
+            database_url=settings.value("PRODUCTION_DATABASE_URL") or defaults.database_url,
+            tracker_database_url=settings.value("PRODUCTION_TRACKER_DATABASE_URL") or defaults.tracker_database_url,
+            redis_url=settings.value("PRODUCTION_REDIS_URL") or defaults.redis_url,
+            rasa_token=settings.value("RASA_TOKEN"),
+            action_token=settings.value("ACTION_SERVER_TOKEN"),
         )
 
     @property

@@ -18,6 +18,7 @@ from typing import IO, Any
 import requests
 import yaml
 
+from integrations import settings
 from integrations.private_files import private_dir, private_file, write_private
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,21 +52,14 @@ class StackConfig:
 
     @classmethod
     def from_env(cls) -> StackConfig:
-        from dotenv import load_dotenv
-
-        load_dotenv(ROOT / ".env", override=False)
-        env = os.environ
-        database_url = env.get("DATABASE_URL", "sqlite:///var/leads.db")
-        if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:////"):
-            database_url = f"sqlite:///{ROOT / database_url.removeprefix('sqlite:///')}"
         return cls(
-            rasa_port=int(env.get("RASA_PORT", 5005)),
-            actions_port=int(env.get("ACTIONS_PORT", 5055)),
-            web_port=int(env.get("WEB_PORT", 8080)),
-            rasa_token=env.get("RASA_TOKEN", ""),
-            action_token=env.get("ACTION_SERVER_TOKEN", ""),
-            database_url=database_url,
-            outbox_log=ROOT / env.get("OUTBOX_LOG", "var/outbox.log"),
+            rasa_port=settings.integer("RASA_PORT"),
+            actions_port=settings.integer("ACTIONS_PORT"),
+            web_port=settings.integer("WEB_PORT"),
+            rasa_token=settings.value("RASA_TOKEN"),
+            action_token=settings.value("ACTION_SERVER_TOKEN"),
+            database_url=settings.sqlite_absolute(settings.value("DATABASE_URL")),
+            outbox_log=settings.path("OUTBOX_LOG"),
         )
 
     @property

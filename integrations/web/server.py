@@ -16,15 +16,15 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 from datetime import datetime, timezone
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from integrations.settings import Settings, load_env
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TRANSCRIPT_PREFIX = "/transcripts/"
-DEFAULT_DATABASE_URL = "sqlite:///var/leads.db"
 
 
 def transcript_response(token: str) -> tuple[int, str]:
@@ -32,9 +32,9 @@ def transcript_response(token: str) -> tuple[int, str]:
     from integrations.leads.transcript_links import transcript_page
     from integrations.leads.transcripts import tracker_url
 
-    secret = os.environ.get("TRANSCRIPT_LINK_SECRET") or ""
-    database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    return transcript_page(database_url, tracker_url(), secret, token, datetime.now(timezone.utc))
+    config = Settings.from_env()
+    secret = config.transcript_link_secret or ""
+    return transcript_page(config.database_url, tracker_url(), secret, token, datetime.now(timezone.utc))
 
 
 def content_security_policy(rasa_url: str) -> str:
@@ -100,6 +100,7 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
 
 
 def main() -> None:
+    load_env()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1")

@@ -16,9 +16,10 @@ from sqlalchemy import create_engine, select, text, update
 from integrations.handoff import store_lead
 from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.channels.base import DeliveryError
-from integrations.outbox.dispatcher import MAX_ATTEMPTS, backoff_delay, dispatch_due
+from integrations.outbox.dispatcher import backoff_delay, dispatch_due
 from integrations.outbox.outbox import enqueue
 from integrations.routing import load_policy as load_routing
+from integrations.settings import outbox_schedule
 from integrations.store.db import engine_for, transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
 from integrations.store.migrate import alembic_config, upgrade
@@ -246,11 +247,12 @@ def test_dead_letter_after_the_last_attempt(store_url: str) -> None:
     queue_one(store_url)
     channel = FlakyChannel(failures=100)
     now = utcnow()
-    for attempt in range(MAX_ATTEMPTS):
+    max_attempts = outbox_schedule().max_attempts
+    for attempt in range(max_attempts):
         dispatch_due(store_url, {"flaky": channel}, now=now + timedelta(days=attempt + 1))
     with transaction(store_url) as session:
         [notification] = session.scalars(select(Notification))
-        assert (notification.status, notification.attempts) == ("dead", MAX_ATTEMPTS)
+        assert (notification.status, notification.attempts) == ("dead", max_attempts)
         assert "receiver is down" in notification.last_error
 
 

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from integrations.rasa import guards
 from integrations.rasa.guards import (
     COMMAND_TEXT,
     EMPTY_TEXT,
@@ -29,7 +30,6 @@ from integrations.rasa.guards import (
     state_command,
     valid_conversation_id,
 )
-from integrations.rasa import guards
 from tests.support.ids import NOT_STRINGS, broken_ids, printable_ids, too_long_ids
 
 PUBLIC_IP = "198.51.100.7"

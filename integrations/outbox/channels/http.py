@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ from typing import Any
 
 import requests
 
+from integrations import settings
 from integrations.outbox.channels.base import DeliveryError
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,9 @@ Timeout = tuple[float, float]
 
 def timeout_from_env(env: Mapping[str, str] | None = None) -> Timeout:
     """(connect, read) seconds from CHANNEL_TIMEOUT_SECONDS; a bad value falls back to the default."""
-    raw = (env if env is not None else os.environ).get("CHANNEL_TIMEOUT_SECONDS", "").strip()
+    raw = (
+        env.get("CHANNEL_TIMEOUT_SECONDS", "") if env is not None else settings.value("CHANNEL_TIMEOUT_SECONDS")
+    ).strip()
     seconds = DEFAULT_TIMEOUT_SECONDS
     if raw:
         try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 
+from integrations.settings import Settings
 from integrations.store.db import engine_for
 from integrations.store.models import Base
 
@@ -16,7 +16,7 @@ if config.config_file_name and not config.attributes.get("skip_logging_config"):
 
 
 def database_url() -> str:
-    return config.attributes.get("database_url") or os.environ["DATABASE_URL"]
+    return config.attributes.get("database_url") or Settings.from_env().database_url
 
 
 def run_migrations() -> None:
