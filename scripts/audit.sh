@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Dependency audit (`make audit`, the last step of `make test`): known vulnerabilities in the exact pins of
 # requirements/*.lock, looked up by pip-audit (network needed). It reports, it does not fail: the exit code is 0
-# when vulnerabilities are found (rasa==3.6.21 is pinned by design, see DESIGN.md section 10) and when no advisory
+# when vulnerabilities are found (rasa==3.6.21 is pinned by design, see docs/design.md section 10) and when no advisory
 # service answers; 1 only if pip-audit is missing.
 #
 # First it probes the advisory services in AUDIT_SERVICES (default "pypi osv": PyPI's per-version JSON, then
@@ -146,7 +146,7 @@ for lock in locks:
 print("audit summary:")
 for line in summary:
     print(f"  {line}")
-print("rasa==3.6.21 is pinned by design (DESIGN.md section 10); findings are reported, not failed on.")
+print("rasa==3.6.21 is pinned by design (docs/design.md section 10); findings are reported, not failed on.")
 if audited_locks == len(locks):
     verdict = f"AUDITED: {total} known vulnerabilities"
 elif audited_locks:

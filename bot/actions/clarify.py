@@ -1,5 +1,5 @@
 """Ask once when unsure, as a rep would: "Just to be sure: would you sign off on this yourself, or does
-someone else decide?" (DESIGN section 4 in docs/design.md: the slot `clarifying`).
+someone else decide?" (docs/design.md section 4: the slot `clarifying`).
 
 When the best reading of an answer is not clearly ahead of the next one, or the message does not
 answer the open question at all, the question's slot stays empty, `clarifying` holds the question's

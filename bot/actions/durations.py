@@ -26,7 +26,7 @@ FRACTIONS = ((re.compile(r"\b(\d+) and a half\b", re.I), r"\1.5"), (re.compile(r
 COUPLE = re.compile(r"\b(?:a )?couple (?:of )?", re.I)
 FEW = re.compile(r"\b(?:a )?few ", re.I)
 
-# Category boundaries of DESIGN section 4: immediate within about a month, quarter one to three months.
+# Category boundaries of docs/design.md section 4: immediate within about a month, quarter one to three months.
 IMMEDIATE_MAX_DAYS = 35
 QUARTER_MAX_DAYS = 100
 

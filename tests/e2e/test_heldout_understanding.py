@@ -12,7 +12,7 @@ from bot.evaluation import evaluate
 REPORT = Path("tests/reports/heldout.json")
 # The floor below which a change to the training data or pipeline is a regression.
 MIN_BANT_ACCURACY = 0.90
-# DESIGN.md section 8: contact-detail extraction >= 0.98 (40 phrasings: at most none wrong).
+# docs/design.md section 8: contact-detail extraction >= 0.98 (40 phrasings: at most none wrong).
 MIN_CONTACT_ACCURACY = 0.98
 
 

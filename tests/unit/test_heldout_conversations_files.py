@@ -40,7 +40,7 @@ def test_expected_categories_exist(conversation: Conversation) -> None:
     ids=lambda conversation: conversation.id,
 )
 def test_expected_stage_follows_the_policy(conversation: Conversation) -> None:
-    """The stage and temperature were worked out by hand from DESIGN section 5; scoring.yml must agree."""
+    """The stage and temperature were worked out by hand from docs/design.md section 5; scoring.yml must agree."""
     expected = conversation.expect.slots
     result = qualify({question: expected[question] for question in BANT}, load_policy())
     assert (result.stage, result.temperature) == (expected["lead_stage"], expected["lead_temperature"]), result.reasons

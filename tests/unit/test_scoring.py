@@ -1,4 +1,4 @@
-"""The default policy of DESIGN section 5, at every stage boundary."""
+"""The default policy of docs/design.md section 5, at every stage boundary."""
 
 from __future__ import annotations
 
