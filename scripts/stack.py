@@ -24,6 +24,8 @@ if str(ROOT) not in sys.path:  # run as `python scripts/run.py`: import the proj
     sys.path.insert(0, str(ROOT))
 
 from integrations.private_files import private_dir, private_file, write_private  # noqa: E402
+from integrations.web.origins import ENV_VAR as ORIGINS_VAR  # noqa: E402
+from integrations.web.origins import demo_origins, parse_origins  # noqa: E402
 
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
@@ -51,6 +53,7 @@ class StackConfig:
     action_endpoint_url: str = ""
     tracker_store: dict[str, Any] = field(default_factory=dict)
     lock_store: dict[str, Any] = field(default_factory=dict)
+    # ALLOWED_ORIGINS: pages that may use the chat (Rasa's CORS, the socketio origin check); () = the demo page
     cors_origins: tuple[str, ...] = ()
 
     @classmethod
@@ -59,6 +62,7 @@ class StackConfig:
 
         load_dotenv(ROOT / ".env", override=False)
         env = os.environ
+        cors_origins = parse_origins(env.get(ORIGINS_VAR))  # OriginError (a ValueError) names a bad entry
         database_url = env.get("DATABASE_URL", "sqlite:///var/leads.db")
         if database_url.startswith("sqlite:///") and not database_url.startswith("sqlite:////"):
             database_url = f"sqlite:///{ROOT / database_url.removeprefix('sqlite:///')}"
@@ -70,6 +74,7 @@ class StackConfig:
             action_token=env.get("ACTION_SERVER_TOKEN", ""),
             database_url=database_url,
             outbox_log=ROOT / env.get("OUTBOX_LOG", "var/outbox.log"),
+            cors_origins=cors_origins,
         )
 
     @property
@@ -86,8 +91,8 @@ class StackConfig:
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:
-        """Origins whose pages may talk to Rasa from a browser (CORS)."""
-        return self.cors_origins or (f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}")
+        """Origins whose pages may talk to Rasa from a browser (CORS and the socketio channel's origin check)."""
+        return self.cors_origins or demo_origins(self.web_port)
 
 
 def sql_tracker_store(url: str) -> dict[str, Any]:
@@ -188,6 +193,7 @@ class Stack:
             ACTION_SERVER_TOKEN=self.config.action_token,
             LEAD_SPOOL=str(self.config.state_dir / "lead-spool.jsonl"),
             SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
+            ALLOWED_ORIGINS=",".join(self.config.allowed_origins),  # read by the socketio channel
         )
         if (self.config.tracker_store or {}).get("dialect", "sqlite") == "sqlite":
             env["TRACKER_DB_URL"] = f"sqlite:///{self.config.tracker_db}"  # read by consent redaction, transcripts
