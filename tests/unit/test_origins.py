@@ -52,7 +52,7 @@ def test_the_list_is_comma_separated_with_repeats_and_blanks_dropped() -> None:
     value = "https://www.acme.example, https://acme.example:443,,https://WWW.acme.example ,"
     assert parse_origins(value) == ("https://www.acme.example", "https://acme.example")
     assert parse_origins("") == parse_origins(None) == parse_origins(" , ") == ()
-    with pytest.raises(OriginError, match="'acme.example/'"):
+    with pytest.raises(OriginError, match=r"'acme\.example/'"):
         parse_origins("https://www.acme.example,acme.example/")
 
 
