@@ -44,6 +44,7 @@ VARIABLES: dict[str, Variable] = _variables(
     ("RASA_PUBLIC_URL", "", "address of the Rasa server as the widget's browser sees it"),
     ("RASA_URL", "", "address of Rasa's HTTP API for the action server (default http://127.0.0.1:RASA_PORT)"),
     ("SANIC_HOST", "127.0.0.1", "address the action server listens on"),
+    ("ALLOWED_ORIGINS", "", "pages (scheme://host[:port]) that may use the chat; unset: the demo page"),
     # stores
     ("DATABASE_URL", "sqlite:///var/leads.db", "the lead store (SQLite file or PostgreSQL URL)"),
     ("TRACKER_DB_URL", "sqlite:///var/tracker.db", "Rasa's conversation store, for transcripts and redaction"),

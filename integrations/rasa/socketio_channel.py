@@ -27,7 +27,12 @@ any socketio client keep working, and changes Rasa 3.6.21's channel in these way
   polite "technical problem" message plus an ERROR `ALERT` log line when the bot said nothing;
 * the widget's honeypot: a message whose metadata carries a non-empty `website` value (a
   hidden field only bots fill) gets a polite, normal-looking reply and a WARNING log line and
-  never reaches Rasa (no tracker events, no lead); neither do later messages of that session.
+  never reaches Rasa (no tracker events, no lead); neither do later messages of that session;
+* origins are checked: Rasa turns python-engineio's check off (`cors_allowed_origins=[]`), so a
+  page on any site could open a WebSocket to the chat. Here engineio refuses (HTTP 400) every
+  polling or WebSocket request whose `Origin` header is not in ALLOWED_ORIGINS
+  (integrations/rasa/origins.py; the same list as Rasa's `--cors`). Clients that send no Origin
+  header (not browsers) are not affected.
 
 Runs inside Rasa's environment: imports only rasa, sanic and socketio.
 """
@@ -54,6 +59,7 @@ from integrations.rasa.guards import (
     valid_conversation_id,
     with_client,
 )
+from integrations.rasa.origins import allowed_origins
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +101,19 @@ class RecordingOutput(CountingOutput):
         await super()._send_message(socket_id, response)
 
 
+def refuse_unlisted_origins(sio: AsyncServer, origins: tuple[str, ...]) -> None:
+    """Turn on engineio's Origin check (Rasa creates the server with it off) for exactly `origins`.
+
+    engineio then answers 400 to any request, polling or WebSocket, whose Origin header is not
+    listed. The CORS headers of the allowed ones stay Sanic-CORS's (Rasa's `--cors`, the same
+    list): engineio would add a second Access-Control-Allow-Origin, which browsers refuse.
+    """
+    if not origins:  # [] would mean "no check at all" to engineio
+        raise ValueError("refuse_unlisted_origins needs at least one allowed origin")
+    sio.eio.cors_allowed_origins = list(origins)
+    sio.eio._cors_headers = lambda environ: []  # type: ignore[method-assign]
+
+
 class LeadSocketIOInput(SocketIOInput):
     """`SocketIOInput` that joins rooms, carries the lead's source and handles each message once."""
 
@@ -102,6 +121,7 @@ class LeadSocketIOInput(SocketIOInput):
         super().__init__(*args, **kwargs)
         self._handled: OrderedDict[tuple[str, str], HandledMessage] = OrderedDict()
         self.guard = Guard()
+        self.allowed_origins = allowed_origins()  # an invalid ALLOWED_ORIGINS stops Rasa at start-up
 
     def _client_ip(self, sid: str) -> str | None:
         """The client's address as Sanic sees it (engineio's environ always says 127.0.0.1)."""
@@ -121,6 +141,7 @@ class LeadSocketIOInput(SocketIOInput):
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by super().blueprint
+        refuse_unlisted_origins(sio, self.allowed_origins)
 
         async def session_request(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}

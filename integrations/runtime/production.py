@@ -15,7 +15,8 @@ What runs, all on 127.0.0.1 except nginx's public listener (PUBLIC_HOST, default
 * the lead store in PostgreSQL.
 
 Settings (environment or .env): PRODUCTION_DATABASE_URL, PRODUCTION_TRACKER_DATABASE_URL,
-PRODUCTION_REDIS_URL, PUBLIC_HOST, PUBLIC_PORT, RASA_TOKEN, ACTION_SERVER_TOKEN. The same
+PRODUCTION_REDIS_URL, PUBLIC_HOST, PUBLIC_PORT, ALLOWED_ORIGINS (the sites that embed the widget;
+the public origin itself is always allowed), RASA_TOKEN, ACTION_SERVER_TOKEN. The same
 pieces map onto Kubernetes with Rasa's Helm chart: docs/production.md.
 """
 
@@ -34,6 +35,7 @@ import sqlalchemy
 from sqlalchemy.engine import URL, make_url
 
 from integrations import settings
+from integrations.rasa.origins import merge, parse_origins
 from integrations.runtime.stack import MODEL, ROOT, Stack, StackConfig, sql_tracker_store, wait_until_ok
 
 NGINX = Path("/usr/sbin/nginx")
@@ -59,11 +61,15 @@ class ProductionConfig:
     state_dir: Path = ROOT / "var" / "production"
     model: Path = MODEL
     extra_env: dict[str, str] = field(default_factory=dict)
+    # ALLOWED_ORIGINS: other sites whose pages embed the widget (the public origin is always allowed)
+    site_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> ProductionConfig:
         defaults = cls()
+        site_origins = parse_origins(settings.value("ALLOWED_ORIGINS"))  # OriginError (a ValueError) names a bad entry
         return cls(
+            site_origins=site_origins,
             public_host=settings.value("PUBLIC_HOST"),
             public_port=settings.integer("PUBLIC_PORT"),
             database_url=settings.value("PRODUCTION_DATABASE_URL") or defaults.database_url,
@@ -77,6 +83,12 @@ class ProductionConfig:
     def public_url(self) -> str:
         host = "localhost" if self.public_host in ("127.0.0.1", "0.0.0.0") else self.public_host
         return f"http://{host}:{self.public_port}"
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """The public origin (nginx serves the demo page there) and ALLOWED_ORIGINS, for Rasa and nginx."""
+        public = (self.public_url, self.public_url.replace("localhost", "127.0.0.1"))
+        return merge(public, self.site_origins)
 
     def tracker_store(self) -> dict[str, Any]:
         """endpoints.yml `tracker_store` for Rasa's SQLTrackerStore on this database."""
@@ -112,7 +124,7 @@ class ProductionConfig:
             action_endpoint_url=f"http://127.0.0.1:{self.actions_lb_port}/webhook",
             tracker_store=self.tracker_store(),
             lock_store=self.lock_store(),
-            cors_origins=(self.public_url, self.public_url.replace("localhost", "127.0.0.1")),
+            cors_origins=self.allowed_origins,
             extra_env={
                 "RASA_URL": f"http://127.0.0.1:{self.rasa_internal_port}",
                 "TRACKER_DB_URL": tracker_url.render_as_string(hide_password=False),
@@ -158,6 +170,7 @@ def render_nginx_conf(config: ProductionConfig) -> Path:
         web_port=config.web_port,
         rasa_servers=servers(config.rasa_ports),
         actions_servers=servers(config.actions_ports),
+        allowed_origins="\n        ".join(f'"{origin}" 1;' for origin in config.allowed_origins),
     )
     path = nginx_dir / "nginx.conf"
     path.write_text(text)
@@ -248,7 +261,10 @@ class ProductionStack:
 def main() -> None:
     from integrations.runtime.run import serve_until_interrupted
 
-    config = ProductionConfig.from_env()
+    try:
+        config = ProductionConfig.from_env()
+    except ValueError as error:  # e.g. an ALLOWED_ORIGINS entry that is not an origin
+        sys.exit(f"error: {error} (in .env or the environment)")
     stack = ProductionStack(config)
     started = time.monotonic()
     print("==> starting nginx, 2 Rasa servers, 2 action servers and 2 dispatchers (about a minute)")

@@ -18,7 +18,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shell", action="store_true", help="chat in this terminal instead of the web page")
     args = parser.parse_args()
-    config = StackConfig.from_env()
+    try:
+        config = StackConfig.from_env()
+    except ValueError as error:  # e.g. an ALLOWED_ORIGINS entry that is not an origin
+        sys.exit(f"error: {error} (in .env or the environment)")
     stack = Stack(config, web=not args.shell)
     started = time.monotonic()
     print("==> starting the action server, Rasa and the demo page (first start takes about a minute)")

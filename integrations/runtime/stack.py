@@ -20,6 +20,7 @@ import yaml
 
 from integrations import settings
 from integrations.private_files import private_dir, private_file, write_private
+from integrations.rasa.origins import demo_origins, parse_origins
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
@@ -48,10 +49,12 @@ class StackConfig:
     action_endpoint_url: str = ""
     tracker_store: dict[str, Any] = field(default_factory=dict)
     lock_store: dict[str, Any] = field(default_factory=dict)
+    # ALLOWED_ORIGINS: pages that may use the chat (Rasa's CORS, the socketio origin check); () = the demo page
     cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> StackConfig:
+        cors_origins = parse_origins(settings.value("ALLOWED_ORIGINS"))  # OriginError (a ValueError) names a bad entry
         return cls(
             rasa_port=settings.integer("RASA_PORT"),
             actions_port=settings.integer("ACTIONS_PORT"),
@@ -60,6 +63,7 @@ class StackConfig:
             action_token=settings.value("ACTION_SERVER_TOKEN"),
             database_url=settings.sqlite_absolute(settings.value("DATABASE_URL")),
             outbox_log=settings.path("OUTBOX_LOG"),
+            cors_origins=cors_origins,
         )
 
     @property
@@ -76,8 +80,8 @@ class StackConfig:
 
     @property
     def allowed_origins(self) -> tuple[str, ...]:
-        """Origins whose pages may talk to Rasa from a browser (CORS)."""
-        return self.cors_origins or (f"http://localhost:{self.web_port}", f"http://127.0.0.1:{self.web_port}")
+        """Origins whose pages may talk to Rasa from a browser (CORS and the socketio channel's origin check)."""
+        return self.cors_origins or demo_origins(self.web_port)
 
 
 def sql_tracker_store(url: str) -> dict[str, Any]:
@@ -178,6 +182,7 @@ class Stack:
             ACTION_SERVER_TOKEN=self.config.action_token,
             LEAD_SPOOL=str(self.config.state_dir / "lead-spool.jsonl"),
             SANIC_HOST="127.0.0.1",  # the action server listens on loopback only
+            ALLOWED_ORIGINS=",".join(self.config.allowed_origins),  # read by the socketio channel
         )
         if (self.config.tracker_store or {}).get("dialect", "sqlite") == "sqlite":
             env["TRACKER_DB_URL"] = f"sqlite:///{self.config.tracker_db}"  # read by consent redaction, transcripts

@@ -2,25 +2,82 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from integrations.rasa.origins import demo_origins
 from integrations.runtime.stack import Stack
 from tests.support.ports import port
 from tests.support.stacks import isolated_config, running_stack
 
 TURN_TIMEOUT_MS = 20_000
+# Another company's site embedding the widget: a second origin, listed in ALLOWED_ORIGINS, and one that is not
+SITE_HOST = "127.0.0.2"
+SITE_ORIGIN = f"http://{SITE_HOST}:{port(18082)}"
+UNLISTED_ORIGIN = f"http://{SITE_HOST}:{port(18083)}"
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config = isolated_config(tmp_path_factory.mktemp("browser-stack"), port(16005), port(16055), port(18081))
+    config.cors_origins = (*demo_origins(config.web_port), SITE_ORIGIN)  # ALLOWED_ORIGINS
     with running_stack(config, "browser", web=True) as running:
         yield running
+
+
+@dataclass
+class Sites:
+    allowed: str  # a page on SITE_ORIGIN with the widget, the chat served from the stack's origin
+    unlisted: str  # the same page on UNLISTED_ORIGIN
+
+
+def site_page(stack: Stack) -> bytes:
+    """A company's page with the snippet of docs/widget.md: config, then widget.js from the chat's host."""
+    rasa = f"http://localhost:{stack.config.rasa_port}"  # the Rasa server as browsers reach it
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Globex - our own site</title></head>
+<body><main><h1>Globex: a site on another origin</h1><p>The chat below comes from the assistant's host.</p></main>
+<script>window.LEADBOT_CONFIG = {{ serverUrl: "{rasa}", greetingDelay: 0 }};</script>
+<script src="{stack.config.web_url}/widget.js" async></script>
+</body></html>
+""".encode()
+
+
+@pytest.fixture(scope="session")
+def sites(stack: Stack) -> Iterator[Sites]:
+    """Two tiny static servers on 127.0.0.2 serving the company page: one origin listed, one not."""
+    body = site_page(stack)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    servers = []
+    for origin in (SITE_ORIGIN, UNLISTED_ORIGIN):
+        server = ThreadingHTTPServer((SITE_HOST, int(origin.rsplit(":", 1)[1])), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    try:
+        yield Sites(allowed=SITE_ORIGIN, unlisted=UNLISTED_ORIGIN)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
 
 
 class Chat:

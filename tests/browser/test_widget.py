@@ -74,16 +74,16 @@ def test_visitor_qualifies_as_sql_with_source_history_and_safe_text(page: Page, 
     chat.click("I make the decision", "Is there a budget")
     chat.click("Yes, budget is set aside", "When would you like")
 
-    # mid-conversation screenshots for the README, desktop and phone
+    # mid-conversation screenshot for the README (the phone's: tests/browser/test_mobile_layout.py)
     IMAGES.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(IMAGES / "widget-desktop.png"))
-    page.set_viewport_size({"width": 360, "height": 740})
+    page.set_viewport_size({"width": 360, "height": 740})  # a narrow window mid-conversation: full screen
     box = chat.panel.bounding_box()
-    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    assert box and (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 360, 740), box
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     expect(chat.input).to_be_in_viewport()
-    page.screenshot(path=str(IMAGES / "widget-mobile.png"))
     page.set_viewport_size({"width": 1280, "height": 800})
+    expect(chat.launcher).to_be_visible()
 
     chat.click("Within a month", "What's your name?")
     chat.type("Maria Lopez", "business email")

@@ -19,6 +19,8 @@ from integrations.runtime.stack import ROOT
 from tests.support.ports import port
 from tests.support.postgres import temporary_postgres_database
 
+SITE_ORIGIN = f"http://127.0.0.2:{port(18101)}"
+
 
 @pytest.fixture(scope="session")
 def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionStack]:
@@ -39,6 +41,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionS
             rasa_token=secrets.token_urlsafe(16),
             action_token=secrets.token_urlsafe(16),
             state_dir=tmp_path_factory.mktemp("production"),
+            site_origins=(SITE_ORIGIN,),  # ALLOWED_ORIGINS: a company site embedding the widget
         )
         stack = ProductionStack(config, log_dir=ROOT / "tests" / "reports" / "logs" / "production")
         with stack:

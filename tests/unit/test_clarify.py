@@ -1,4 +1,4 @@
-"""One follow-up when an answer is unclear (docs/design.md section 4: `clarifying`), then the best reading, never a third ask."""
+"""One follow-up when an answer is unclear (docs/design.md section 4: `clarifying`), then the best reading."""
 
 from __future__ import annotations
 

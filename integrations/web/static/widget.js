@@ -104,6 +104,9 @@
     ".form input:focus-visible{outline:2px solid var(--primary);outline-offset:1px;border-color:var(--primary)}",
     ".form button{border:0;border-radius:10px;background:var(--primary);color:var(--on-primary);padding:0 16px;font-weight:600;cursor:pointer}",
     "@media (max-width:480px){.root{left:8px;right:8px;bottom:12px}.panel{width:100%;height:calc(100vh - 84px);height:calc(100dvh - 84px)}}",
+    // phones: the open chat is the whole screen, sized to the visual viewport (above the on-screen keyboard)
+    ".full .panel{position:fixed;left:0;right:0;top:var(--lb-top,0px);width:100%;height:100vh;height:100dvh;height:var(--lb-vh,100dvh);border-radius:0;box-shadow:none}",
+    ".full .launcher,.full .teaser{display:none}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     ".hp{position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden}"
   ].join("\n");
@@ -351,13 +354,35 @@
     hideTeaser();
     setUnread(0);
     write("sessionStorage", "open", true);
+    fitScreen();
     connect();
     greet();
     render();
     if (moveFocus !== false) input.focus();
   }
+  /* ---- phones (<= 480 px): the open chat fills the screen; the page behind neither shows nor scrolls ---- */
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width:480px)") : { matches: false };
+  var locked = null;
+  function fitScreen() {
+    var full = !panel.hidden && PHONE.matches;
+    root.classList.toggle("full", full);
+    var page = [document.documentElement, document.body];
+    if (full && !locked) {  // scroll lock: the page keeps its place and does not move under the chat
+      locked = page.map(function (node) { return node.style.overflow; });
+      page.forEach(function (node) { node.style.overflow = "hidden"; });
+    } else if (!full && locked) {
+      page.forEach(function (node, i) { node.style.overflow = locked[i]; });
+      locked = null;
+    }
+    if (!full) return;
+    var view = window.visualViewport;  // shrinks when the on-screen keyboard opens; 100dvh does not
+    root.style.setProperty("--lb-vh", (view ? view.height : window.innerHeight) + "px");
+    root.style.setProperty("--lb-top", (view ? view.offsetTop : 0) + "px");
+    scroller.scrollTop = scroller.scrollHeight;
+  }
   function close_() {
     panel.hidden = true;
+    fitScreen();
     launcher.setAttribute("aria-expanded", "false");
     write("sessionStorage", "open", false);
     launcher.focus();
@@ -368,6 +393,11 @@
     load();
     render();
     window.addEventListener("storage", function (event) { if (event.key === KEY + "conversation") render(); });
+    window.addEventListener("resize", fitScreen);
+    if (window.visualViewport) {
+      window.visualViewport.addEventListener("resize", fitScreen);
+      window.visualViewport.addEventListener("scroll", fitScreen);
+    }
     if (read("sessionStorage", "open")) open(false);
     else if (state.entries.length) connect();
     if (config.greetingDelay > 0 && !state.entries.length) {
