@@ -53,7 +53,7 @@ def foreign_mentions(
 ) -> list[Redaction]:
     """Events of other conversations that hold the person's email or phone number, redacted.
 
-    `run(engine, work)` runs `work(connection)` on the tracker store (privacy._run_tracker).
+    `run(engine, work)` runs `work(connection)` on the tracker store (tracker_events.run_tracker).
     """
     terms = identifiers.like_terms()
     if engine is None or not terms:
