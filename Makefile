@@ -69,6 +69,11 @@ validate: $(RASA_ENV)/.complete
 	  || { grep -v -E "is not used in any story|Warning|warn\(" var/validate.log | tail -30; exit 1; }
 	@echo "    no errors"
 
+# mypy over the product's code (config in pyproject.toml)
+.PHONY: types
+types: $(ACTIONS_ENV)/.complete
+	$(ACTIONS_ENV)/bin/mypy
+
 lint: $(ACTIONS_ENV)/.complete
 	$(ACTIONS_ENV)/bin/ruff check .
 	$(ACTIONS_ENV)/bin/ruff format --check .
@@ -97,7 +102,7 @@ test-production: envs train
 	@scripts/ensure_chromium.sh
 	$(PY) -m pytest tests/production
 
-test: envs lint check test-unit train test-dialogues test-e2e test-faults test-marketer test-browser test-production audit
+test: envs lint types check test-unit train test-dialogues test-e2e test-faults test-marketer test-browser test-production audit
 
 lock:
 	scripts/lock.sh

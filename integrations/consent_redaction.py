@@ -45,7 +45,8 @@ def _engine(url: str) -> Engine:
 
 def _answers(rows: list[tuple[int, str, dict[str, Any]]]) -> tuple[dict[int, str], dict[str, set[str]]]:
     """The visitor's answers to contact questions (event id -> text), and the contact slots' values."""
-    requested, answers = None, {}
+    requested: object = None
+    answers: dict[int, str] = {}
     values: dict[str, set[str]] = {slot: set() for slot in CONTACT_SLOTS}
     for event_id, type_name, data in rows:
         if type_name == "slot" and data.get("name") == "requested_slot":
@@ -53,7 +54,8 @@ def _answers(rows: list[tuple[int, str, dict[str, Any]]]) -> tuple[dict[int, str
         elif type_name == "slot" and data.get("name") in CONTACT_SLOTS and isinstance(data.get("value"), str):
             values[data["name"]].add(data["value"])
         elif type_name == "user" and requested in CONTACT_SLOTS:
-            answers[event_id] = data.get("text") if isinstance(data.get("text"), str) else ""
+            text = data.get("text")
+            answers[event_id] = text if isinstance(text, str) else ""
     return answers, values
 
 

@@ -73,7 +73,9 @@ def compare_all(policy: Mapping[str, Any], live: Mapping[str, Any], questions: M
     """Stage counts over every combination of answers, under both policies, and how many change."""
     asked = scored_questions(policy)
     options = [categories(question, questions, policy) for question in asked]
-    before, after, changed = Counter(), Counter(), Counter()
+    before: Counter[str] = Counter()
+    after: Counter[str] = Counter()
+    changed: Counter[str] = Counter()
     for combination in itertools.product(*options):
         answers = dict(zip(asked, combination, strict=True))
         old, new = qualify(answers, live), qualify(answers, policy)

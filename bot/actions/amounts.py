@@ -82,7 +82,7 @@ def _number(text: str, multiplier: str | None) -> float | None:
     value = Price.fromstring(text.replace("'", "").strip()).amount
     if value is None:
         return None
-    factor = MULTIPLIERS.get(multiplier, MULTIPLIERS.get((multiplier or "").lower(), 1))
+    factor = MULTIPLIERS.get(multiplier or "", MULTIPLIERS.get((multiplier or "").lower(), 1))
     return float(value) * factor
 
 

@@ -36,7 +36,7 @@ def stated_count(text: str) -> float | None:
 def category_by_count(text: str, ranges: Mapping[str, Any] | None) -> str | None:
     """The category whose [low, high] range holds the stated count (high may be empty: no upper limit)."""
     count = stated_count(text) if ranges else None
-    if count is None:
+    if count is None or not ranges:
         return None
     for category, (low, high) in ranges.items():
         if (low is None or count >= low) and (high is None or count <= high):

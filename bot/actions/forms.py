@@ -68,7 +68,7 @@ def message_went_to_another_question(tracker: Tracker, slot: str) -> bool:
 def best_reading(question: str, message: dict[str, Any]) -> str | None:
     """The most likely category, however unsure; the question's `when_unclear` when nothing points anywhere."""
     shares = category_shares(question, message)
-    best = max(shares, key=shares.get) if shares else None
+    best = max(shares, key=lambda category: shares[category]) if shares else None
     if best is not None and shares[best] > 0:
         return best
     return question_config()[question].get("when_unclear")

@@ -126,8 +126,9 @@ def category_shares(slot: str, message: Mapping[str, Any]) -> dict[str, float]:
     name, _ = top_intent(message)
     generic = config.get("generic_answers") or {}
     decided = category_by_count(message.get("text") or "", config.get("number_ranges")) or generic.get(name or "")
-    if (message.get("text") or "").startswith("/") and category_of_intent(name) and category_of_intent(name)[0] == slot:
-        decided = category_of_intent(name)[1]
+    clicked = category_of_intent(name)
+    if (message.get("text") or "").startswith("/") and clicked and clicked[0] == slot:
+        decided = clicked[1]
     if decided:
         return {category: float(category == decided) for category in categories}
     scores = category_scores(slot, message)
@@ -162,7 +163,7 @@ def categorize(
         return generic[name]
 
     scores = category_scores(slot, message)
-    best_category = max(scores, key=scores.get)
+    best_category = max(scores, key=lambda category: scores[category])
     if top and top[0] != slot and confidence >= UNASKED_CONFIDENCE:
         previous = (answered or {}).get(top[0])
         if previous is not None and previous != top[1]:

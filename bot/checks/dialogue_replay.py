@@ -101,7 +101,8 @@ def failures(report: Path, root: Path = ROOT) -> list[Failure]:
 
 
 def _first_failure(name: str, steps: Iterable[Any], texts: list[str | None]) -> Failure | None:
-    failure, turn, intent, done = None, -1, None, []
+    failure: Failure | None = None
+    turn, intent, done = -1, None, list[str]()
     for step in steps:
         predicted = predicted_in(step)
         if "intent" in step:
@@ -110,7 +111,7 @@ def _first_failure(name: str, steps: Iterable[Any], texts: list[str | None]) -> 
             said = texts[turn] if 0 <= turn < len(texts) else None
             expected = str(step.get("action") or step.get("intent") or step.get("bot"))
             failure = Failure(name, expected, predicted, said, intent if turn >= 0 else None, list(done))
-        elif predicted:
+        elif predicted and failure is not None:
             failure.later += 1
         if "action" in step:
             done.append(str(step["action"]))

@@ -19,7 +19,7 @@ DYNAMIC_PREFIXES = ("utter_ask_", "utter_why_", "utter_next_step_", "utter_clari
 
 
 def intent_names(domain: dict[str, Any]) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for intent in domain.get("intents") or []:
         names.update(intent if isinstance(intent, dict) else [intent])
     return names

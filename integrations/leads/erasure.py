@@ -138,10 +138,11 @@ def redact_store_rows(
         return 0
     changed = 0
     own_leads, own_notifications = set(lead_ids), set(notification_ids)
-    for model, columns, own in (
-        (Lead, LEAD_TEXT_COLUMNS, own_leads),
+    tables: tuple[tuple[type[Lead] | type[Notification], tuple[str, ...], set[int]], ...] = (
+        (Lead, tuple(LEAD_TEXT_COLUMNS), own_leads),
         (Notification, ("payload",), own_notifications),
-    ):
+    )
+    for model, columns, own in tables:
         matches = [
             func.lower(cast(getattr(model, column), Text)).like("%" + _like_escaped(term) + "%", escape="\\")
             for column in columns

@@ -128,7 +128,7 @@ def _compare_and_set(session: Session, lead: Lead, values: dict[str, object]) ->
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         raise RefusedError(f"lead {lead.id} was changed by someone else just now; see `leads show {lead.id}`")
     session.refresh(lead)
 

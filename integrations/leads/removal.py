@@ -62,8 +62,9 @@ def compact_stores(outcome: Outcome, urls: Iterable[str]) -> Outcome:
     names = []
     for url in dict.fromkeys(urls):
         try:
-            if compact(url):
-                names.append(str(sqlite_path(url).name))
+            path = sqlite_path(url)
+            if compact(url) and path is not None:
+                names.append(path.name)
         except CompactError as error:
             print(f"leads: warning: {error}", file=sys.stderr)
     return Outcome(outcome.selection, outcome.events, outcome.tracker_note, outcome.files, tuple(names))

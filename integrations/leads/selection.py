@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from integrations.leads.erasure import (
@@ -84,7 +84,7 @@ def select_for(
         + [notification.conversation_id for notification in own]
         + list(extra_conversations)
     )
-    orphan_filters = []
+    orphan_filters: list[ColumnElement[bool]] = []
     if conversations:
         orphan_filters.append(Notification.conversation_id.in_(list(conversations)))
     if handoffs_before is not None:

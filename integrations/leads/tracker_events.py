@@ -33,7 +33,8 @@ def tracker_engine(url: str) -> Engine | None:
 
 
 def _event_filter(selection: Selection) -> tuple[str, dict[str, Any]]:
-    clauses, params = [], {}
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
     if selection.conversation_ids:
         clauses.append("sender_id IN :senders")
         params["senders"] = list(selection.conversation_ids)

@@ -80,7 +80,7 @@ def _claim(database_url: str, notification_id: int, now: datetime) -> Notificati
                 attempts=Notification.attempts + 1,
                 next_attempt_at=utcnow() + timedelta(seconds=LEASE_SECONDS),
             )
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         if claimed != 1:
             return None  # another dispatcher took it
         return session.get(Notification, notification_id)

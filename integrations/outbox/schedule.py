@@ -34,7 +34,7 @@ def take_turn(database_url: str, name: str, interval: timedelta, now: datetime) 
             .values(last_run_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return result.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def run_if_due(database_url: str, name: str, interval: timedelta, now: datetime, job: Callable[[], object]) -> bool:

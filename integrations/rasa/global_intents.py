@@ -59,7 +59,7 @@ class GlobalIntentGate(GraphComponent, IntentClassifier):
         for message in messages:
             intent = (message.data.get(INTENT) or {}).get(INTENT_NAME_KEY)
             text = message.get(TEXT) or ""
-            if intent in self.gated and not text.startswith("/") and not is_the_request(intent, text):
+            if intent in self.gated and not text.startswith("/") and not is_the_request(str(intent), text):
                 logger.debug("'%s' is not a %s request; reading it as an answer", text[:80], intent)
                 demote(message.data, self.gated)
         return messages

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from integrations.runtime.stack import RASA_COMMAND, ROOT, Stack, StackConfig
@@ -50,7 +50,7 @@ def main() -> None:
 
 
 def serve_until_interrupted(
-    processes: Callable[[], dict[str, Process]],
+    processes: Callable[[], Mapping[str, Process]],
     stop: Callable[[], None],
     log_dir: Path,
     restart: Callable[[str], None],

@@ -12,7 +12,7 @@ The clock is injected (time.monotonic by default), so tests drive the pauses wit
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -51,7 +51,7 @@ class _Watch:
 class Supervisor:
     """Restarts the processes that exit, each after its pause; `check()` is called in the caller's loop."""
 
-    processes: Callable[[], dict[str, Process]]
+    processes: Callable[[], Mapping[str, Process]]
     restart: Callable[[str], None]
     log_dir: Path
     backoff: Backoff = field(default_factory=Backoff)
