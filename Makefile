@@ -10,7 +10,6 @@ MODEL := models/leadbot.tar.gz
 TRAINING_INPUTS := config.yml bot/domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
-export PYTHONWARNINGS := ignore
 export TQDM_DISABLE := 1
 
 .PHONY: help run test shell train envs env migrate lint format validate test-unit test-stories test-e2e lock

@@ -161,13 +161,12 @@ class Stack:
 
     @staticmethod
     def base_env() -> dict[str, str]:
-        """Environment for any process of the project: quiet, and importing from the repository."""
+        """Environment for any process of the project: quiet (the project itself is installed in both environments)."""
         env = dict(os.environ)
         env.update(
-            PYTHONPATH=str(ROOT),
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             TF_CPP_MIN_LOG_LEVEL="3",
-            PYTHONWARNINGS="ignore",
+            PYTHONWARNINGS="ignore::DeprecationWarning",  # Rasa 3.6's dependencies; our own code warns in tests
             TQDM_DISABLE="1",
         )
         return env

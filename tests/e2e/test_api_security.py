@@ -386,7 +386,7 @@ def socketio_driver() -> Iterator[subprocess.Popen]:
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env={**Stack.base_env(), "PYTHONPATH": str(ROOT)},
+        env=Stack.base_env(),
     )
     yield driver
     driver.terminate()

@@ -439,7 +439,7 @@ def test_clean_strips_terminal_controls_but_keeps_text() -> None:
 
 
 def test_wrapper_script(store: dict[str, int], tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = dict(os.environ)
     result = subprocess.run(
         [str(ROOT / "scripts" / "leads"), "list", "--stage", "SQL"],
         cwd=tmp_path,
@@ -461,7 +461,7 @@ def test_wrapper_script(store: dict[str, int], tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert len(list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))) == 3  # where the user is
+    assert len(list(csv.DictReader((tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()))) == 3  # user's cwd
     result = subprocess.run(
         [str(ROOT / "scripts" / "leads"), "show", "9999"], env=env, capture_output=True, text=True, check=False
     )

@@ -49,7 +49,7 @@ def test_patched_validation_matches_rasas_own() -> None:
         text=True,
         timeout=120,
         cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     outcomes = json.loads(result.stdout.strip().splitlines()[-1])
@@ -103,7 +103,7 @@ def run_against_hung_server(mode: str, timeout_seconds: str, limit: float) -> su
         text=True,
         timeout=limit,
         cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "ACTION_TIMEOUT_SECONDS": timeout_seconds},
+        env={"PATH": "/usr/bin:/bin", "ACTION_TIMEOUT_SECONDS": timeout_seconds},
     )
 
 
