@@ -85,12 +85,12 @@ import sqlalchemy  # noqa: E402
 import yaml  # noqa: E402
 
 from bench import starter_bot  # noqa: E402
+from bench.conversations import letters, typed_hot_lead  # noqa: E402
 from bench.plot_load import plot, plot_production  # noqa: E402
+from bench.postgres import POSTGRES_ADMIN_URL, throwaway_database  # noqa: E402
 from integrations.rasa.guards import NO_REPLY_TEXT  # noqa: E402
 from integrations.runtime.production import NGINX, ProductionConfig, ProductionStack  # noqa: E402
 from integrations.runtime.stack import ACTIONS_PYTHON, MODEL, Stack, StackConfig, wait_until_ok  # noqa: E402
-from tests.support.conversations import letters, typed_hot_lead  # noqa: E402
-from tests.support.postgres import POSTGRES_ADMIN_URL, temporary_postgres_database  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LOGS = ROOT / "var" / "bench" / "load-logs"
@@ -113,7 +113,7 @@ QUIET_CHANNELS = dict.fromkeys(
 
 
 def our_conversation(index: int) -> list[str]:
-    """A hot lead typing freely, with a side question mid-form (tests/support/conversations.py)."""
+    """A hot lead typing freely, with a side question mid-form (bench/conversations.py)."""
     name = letters(index)
     return typed_hot_lead(f"Maria {name}", f"maria.{name.lower()}.{RUN_ID}@globex-bench.com", "Globex Inc.")
 
@@ -577,8 +577,8 @@ class BenchProductionStack(ProductionStack):
 
 
 def bench_database(kind: str) -> AbstractContextManager[str]:
-    """A throw-away PostgreSQL database for one run (tests/support/postgres.py), dropped afterwards."""
-    return temporary_postgres_database(f"leadbot_bench_{kind}_{RUN_ID}", migrate=False, skip_if_missing=False)
+    """A throw-away PostgreSQL database for one run (bench/postgres.py), dropped afterwards."""
+    return throwaway_database(f"leadbot_bench_{kind}_{RUN_ID}")
 
 
 def free_ports(count: int) -> list[int]:
