@@ -1,6 +1,6 @@
 """A recording proxy between Rasa and the action server: forwards each request unchanged and times it.
 
-Usage (bench/load.py starts it): .venvs/rasa/bin/python -m bench.action_timing_proxy --port P --target URL
+Usage (bench/load/compare.py starts it): .venvs/rasa/bin/python -m bench.action_timing_proxy --port P --target URL
 Rasa's `action_endpoint` points at this proxy; every request is sent on to `--target` with the same
 method, path, headers and body, and the answer (status, body, content type) comes back unchanged.
 `GET /__timings__` returns the records gathered so far and clears them; one record per call:

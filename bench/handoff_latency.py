@@ -19,9 +19,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from bench.conversations import SQL_ANSWERS, letters  # noqa: E402
 from integrations.runtime.stack import Stack, StackConfig  # noqa: E402
 from integrations.store.migrate import upgrade  # noqa: E402
-from tests.support.conversations import SQL_ANSWERS, letters  # noqa: E402
 from tests.support.receivers import Receivers  # noqa: E402
 
 

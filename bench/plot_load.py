@@ -1,7 +1,7 @@
-"""Plot turn latency (and, for the production mode, throughput) against concurrent visitors from bench/load.py.
+"""Plot turn latency (and, for the production mode, throughput) against concurrent visitors from bench/load/.
 
 Usage: .venvs/rasa/bin/python -m bench.plot_load [bench/results/load.json | bench/results/load_production.json]
-(bench/load.py calls `plot` / `plot_production` itself; this re-draws bench/results/load_latency.png, or
+(bench/load/report.py calls `plot` / `plot_production` itself; this re-draws bench/results/load_latency.png, or
 load_production.png for a production-mode run, from a saved run. Needs matplotlib, which is in Rasa's environment.)
 """
 

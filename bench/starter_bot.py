@@ -1,6 +1,6 @@
 """Plain Rasa's starter bot (`rasa init`), trained once and cached, and run as a REST server for comparison.
 
-Used by bench/load.py. The starter project ships inside the rasa package
+Used by the load benchmark (bench/load/compare.py). The starter project ships inside the rasa package
 (`rasa/cli/initial_project`), so nothing is downloaded. `rasa init --no-prompt` copies it and trains
 a model at once; the project with its model is kept in var/bench/starter/<key>/, where the key is
 a hash of the starter's config, domain and training data and of the Rasa version, so reruns reuse

@@ -2,7 +2,7 @@
 
 Rasa 3.6 checks every answer of the action server with `jsonschema.validate(result, schema)`.
 That function first validates the *schema itself* against the JSON Schema 2020-12 meta-schema,
-on every call. A form turn makes several action calls, and under load (bench/load.py, profiled
+on every call. A form turn makes several action calls, and under load (bench/load/, profiled
 with py-spy) this re-check took about 65 % of the Rasa server's CPU. `install()` makes Rasa
 validate each answer against the same schema with a validator built once: the same answers are
 accepted and refused, with the same error message.

@@ -26,6 +26,7 @@ import requests
 import sqlalchemy
 from hypothesis import HealthCheck, given, settings
 
+from bench.conversations import SQL_ANSWERS
 from integrations.rasa.guards import (
     BAD_ID_TEXT,
     COMMAND_TEXT,
@@ -37,7 +38,6 @@ from integrations.rasa.guards import (
 )
 from integrations.runtime.stack import RASA_PYTHON, ROOT, Stack, sql_tracker_store
 from tests.e2e.conftest import lead_rows
-from tests.support.conversations import SQL_ANSWERS
 from tests.support.ids import any_ids
 from tests.support.ports import port
 from tests.support.postgres import temporary_postgres_database

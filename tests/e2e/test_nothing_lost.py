@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from bench.conversations import SQL_ANSWERS, letters
 from integrations.outbox.channels.webhook import verify
 from integrations.runtime.stack import Stack
 from integrations.store.models import Lead, Notification
 from tests.e2e.conftest import Visitor
-from tests.support.conversations import SQL_ANSWERS, letters
 from tests.support.ports import port
 from tests.support.receivers import Receivers
 from tests.support.stacks import isolated_config, running_stack

@@ -17,8 +17,8 @@ import pytest
 import requests
 import socketio
 
+from bench.conversations import SQL_ANSWERS
 from integrations.runtime.stack import Stack
-from tests.support.conversations import SQL_ANSWERS
 from tests.support.leads import lead_rows
 
 WAIT_SECONDS = 30.0

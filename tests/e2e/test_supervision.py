@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.conversations import SQL_ANSWERS
 from integrations.rasa.guards import NO_REPLY_TEXT
 from integrations.runtime.stack import Stack, wait_until_ok
 from integrations.runtime.supervise import Backoff, Supervisor
 from tests.e2e.conftest import Visitor, lead_rows
-from tests.support.conversations import SQL_ANSWERS
 from tests.support.ports import port
 from tests.support.stacks import isolated_config, running_stack
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.conversations import SQL_ANSWERS
 from integrations.rasa.guards import (
     EMPTY_TEXT,
     NO_REPLY_TEXT,
@@ -27,7 +28,6 @@ from integrations.rasa.guards import (
 from integrations.runtime.stack import Stack
 from tests.e2e.conftest import Visitor, lead_rows, outbox_entries
 from tests.faults.conftest import post, stop_process, wait_ok
-from tests.support.conversations import SQL_ANSWERS
 
 SAVED_ERROR = "Something went wrong on our side while saving your request"
 SQL_NEXT_STEP = "from our sales team will contact you"

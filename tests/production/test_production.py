@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import requests
 
+from bench.conversations import SQL_ANSWERS, typed_hot_lead
 from integrations.rasa.guards import NO_REPLY_TEXT
 from integrations.runtime.production import ProductionStack
 from integrations.runtime.stack import ACTION_TOKEN_HEADER, RASA_PYTHON, ROOT
 from tests.production.conftest import ProductionVisitor
-from tests.support.conversations import SQL_ANSWERS, typed_hot_lead
 from tests.support.leads import lead_rows
 
 

@@ -1,4 +1,4 @@
-"""Scripted visitor answers shared by end-to-end tests and benchmarks."""
+"""Scripted visitor answers shared by the benchmarks and the end-to-end tests (tests import it from here)."""
 
 SQL_ANSWERS = (
     "/request_demo",
