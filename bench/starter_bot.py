@@ -153,6 +153,7 @@ class StarterServer:
 
     def _wait_loaded(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        assert self.process is not None, "start() first"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the starter's Rasa exited with {self.process.returncode}; see {self.log_path}")

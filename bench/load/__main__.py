@@ -10,11 +10,12 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import bench.load
 from bench.load.common import RASA_PYTHON, RESULTS, ROOT
 
-DEFAULTS = {
+DEFAULTS: dict[str, dict[str, Any]] = {
     "compare": {"concurrency": "1,10,50,100", "output": RESULTS / "load.json"},
     "production": {"concurrency": "10,50,100", "output": RESULTS / "load_production.json"},
 }

@@ -104,7 +104,7 @@ def proxy_overhead(stack: ProxiedStack) -> dict:
         "calls": PROXY_CALIBRATION_CALLS,
         "direct_ms": latency_summary(direct),
         "through_proxy_ms": latency_summary(proxied),
-        "added_p50_ms": round(percentile(proxied, 50) - percentile(direct, 50), 2),
+        "added_p50_ms": round((percentile(proxied, 50) or 0.0) - (percentile(direct, 50) or 0.0), 2),
         "what": "sequential GET /health of the action server, direct and through the proxy, before the levels",
     }
 
@@ -135,6 +135,7 @@ def run(args: argparse.Namespace, results: dict) -> None:
             if "starter" in args.bot_names:
                 print("starting the starter bot ...", flush=True)
                 starter_server = starter_bot.StarterServer(starter, free_port(), LOGS / "starter").start()
+                assert starter_server.process is not None
                 bots.append(
                     Bot("starter", starter_server.url, starter_conversation, starter_bot.FINAL_REPLY,
                         {"rasa": starter_server.process.pid})

@@ -85,8 +85,8 @@ async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str)
     if not isinstance(messages, list) or not messages:
         return Turn(latency_ms, "empty_reply"), []
     texts = [message.get("text") or "" for message in messages if isinstance(message, dict)]
-    error = next((ERROR_TEXTS[text] for text in texts if text in ERROR_TEXTS), None)
-    return Turn(latency_ms, error), texts
+    polite_error = next((ERROR_TEXTS[text] for text in texts if text in ERROR_TEXTS), None)
+    return Turn(latency_ms, polite_error), texts
 
 
 @dataclass

@@ -50,7 +50,8 @@ def stack_description(stack: Stack | ProductionStack) -> dict:
     digest = hashlib.sha256(MODEL.read_bytes()).hexdigest()
     commands = {
         name: shlex.join(
-            "--auth-token=***" if str(arg).startswith("--auth-token=") else str(arg) for arg in process.args
+            "--auth-token=***" if str(arg).startswith("--auth-token=") else str(arg)
+            for arg in (process.args if isinstance(process.args, (list, tuple)) else [process.args])
         )
         for name, process in stack.processes.items()
     }

@@ -20,10 +20,10 @@ def summary(levels: list[dict]) -> dict:
     at100 = {bot: find(levels, bot, 100) for bot in ("ours", "starter")}
     return {
         "p95_ratio_ours_over_starter_at_50": ratio(
-            ours50 and ours50["latency_ms"]["p95"], starter50 and starter50["latency_ms"]["p95"]
+            ours50["latency_ms"]["p95"] if ours50 else None, starter50["latency_ms"]["p95"] if starter50 else None
         ),
         "throughput_ratio_ours_over_starter_at_50": ratio(
-            ours50 and ours50["throughput_tps"], starter50 and starter50["throughput_tps"]
+            ours50["throughput_tps"] if ours50 else None, starter50["throughput_tps"] if starter50 else None
         ),
         "errors_at_100": {bot: level and level["errors"] for bot, level in at100.items()},
     }

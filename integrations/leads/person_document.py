@@ -21,7 +21,7 @@ def row_dict(row: Notification | Person) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for column in type(row).__table__.columns:
         value = getattr(row, column.key)
-        values[column.key] = as_utc(value).isoformat() if isinstance(value, datetime) else value  # type: ignore[union-attr]
+        values[column.key] = as_utc(value).isoformat() if isinstance(value, datetime) else value
     return values
 
 
