@@ -46,6 +46,22 @@ REP_CHANNELS = ("local_log", "slack", "webhook")
 
 logger = logging.getLogger(__name__)
 
+# What the dialogue needs from here, so its actions import the door and nothing else for a hand-off.
+__all__ = [
+    "HUMAN_REQUESTED",
+    "Answer",
+    "Conversation",
+    "HandedOver",
+    "HandoffSettings",
+    "HumanRequested",
+    "LeadRecord",
+    "hand_over",
+    "replay_spooled",
+    "request_human",
+    "store_handoff_request",
+    "store_lead",
+]
+
 
 class HandoffSettings(Protocol):
     """What the door needs to know; the settings of the action server and of the dispatcher both have it."""

@@ -17,8 +17,8 @@ from bot.actions.scoring import load_policy, qualify, scored_questions
 from bot.actions.settings import Settings
 from integrations.consent_redaction import CONTACT_SLOTS as REDACTED_SLOTS
 from integrations.consent_redaction import redact_declined_now_and_later
-from integrations.handoff import hand_over
-from integrations.store.leads import LeadRecord, utcnow
+from integrations.handoff import LeadRecord, hand_over
+from integrations.store.leads import utcnow
 
 logger = logging.getLogger(__name__)
 

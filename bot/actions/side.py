@@ -14,8 +14,7 @@ from bot.actions.conversation import lead_source, transcript
 from bot.actions.questions import answers_of, question_ids
 from bot.actions.scoring import load_policy
 from bot.actions.settings import Settings
-from integrations.handoff import Conversation, request_human
-from integrations.outbox.summary import HUMAN_REQUESTED
+from integrations.handoff import HUMAN_REQUESTED, Conversation, request_human
 
 # Words that show which question a "why do you need ...?" is about.
 WHY_TOPICS = (
