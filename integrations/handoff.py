@@ -1,21 +1,41 @@
-"""Store a lead and queue its notifications in one transaction, then deliver what is due."""
+"""The one door from the dialogue to the sales team: `hand_over(lead, settings)` and `request_human(...)`.
+
+The dialogue's actions give a lead (or a visitor's request for a person) and the settings; this module
+does the rest: it gives a hot lead its rep (routing), writes the lead and its notifications in one
+transaction (the outbox), shapes what every channel receives (one `LeadSummary`), starts the delivery
+at once, and when the database will not take it, spools it for the dispatcher to store later. It never
+imports the dialogue (bot/): the questions arrive as data, inside the lead's answers.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
+from tenacity import (
+    retry,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
+from integrations.answers import Answer
 from integrations.handoff_limits import HandoffLimitedError, HandoffLimits, check_and_record
 from integrations.leads.transcript_links import TranscriptLinks
+from integrations.outbox.background import deliver_soon
 from integrations.outbox.outbox import enqueue
-from integrations.outbox.summary import lead_summary, returning_summary
+from integrations.outbox.registry import configured_channels
+from integrations.outbox.summary import HUMAN_REQUESTED, LeadSummary, lead_summary, returning_summary
 from integrations.rasa.timeouts import lead_store_budget_seconds
 from integrations.routing import Rep, RoutingPolicy, assign_rep, lead_segments
+from integrations.routing import load_policy as load_routing
+from integrations.settings import Settings
+from integrations.spool import replay_spool, spool_handoff, spool_lead, spooled_handoff_since
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
 from integrations.store.models import Lead
@@ -26,6 +46,223 @@ from integrations.store.people import history
 REP_CHANNELS = ("local_log", "slack", "webhook")
 
 logger = logging.getLogger(__name__)
+
+# What the dialogue needs from here, so its actions import the door and nothing else for a hand-off.
+__all__ = [
+    "HUMAN_REQUESTED",
+    "Answer",
+    "Conversation",
+    "HandedOver",
+    "HandoffSettings",
+    "HumanRequested",
+    "LeadRecord",
+    "hand_over",
+    "replay_spooled",
+    "request_human",
+    "store_handoff_request",
+    "store_lead",
+]
+
+
+HandoffSettings = Settings  # what the door needs: integrations/settings.py
+
+
+# --- the door --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """What became of a lead: stored (with its id and a hot lead's rep) or spooled until the database is back."""
+
+    lead_id: int | None
+    rep: Rep | None = None
+    summary: LeadSummary | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.lead_id is not None
+
+
+def hand_over(lead: LeadRecord, settings: HandoffSettings) -> HandedOver:
+    """Store the lead and queue its notifications (a hot lead gets its rep), then deliver them at once.
+
+    A database that stays down past the retries does not lose the lead: it is spooled, and the
+    dispatcher stores it (with its notifications) when the database is back.
+    """
+    try:
+        stored = store_lead(
+            settings.database_url,
+            lead,
+            links=TranscriptLinks.from_settings(settings),
+            channels=_channels(settings),
+            routing=load_routing(settings.reps_file),
+        )
+    except Exception:
+        logger.exception("could not store the lead of conversation %s", lead.conversation_id)
+        _spool_lead(settings.lead_spool, lead)
+        return HandedOver(None)
+    deliver_soon(settings.database_url, settings.outbox_log, conversation_id=lead.conversation_id)
+    return HandedOver(stored.lead_id, stored.rep, stored.summary)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A conversation whose visitor wants a person now: who they said they are and what they answered so far."""
+
+    conversation_id: str
+    request_key: str  # one per request, so a replayed request is stored once
+    name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    answers: list[Answer] = field(default_factory=list)
+    source: dict[str, Any] = field(default_factory=dict)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    client: str | None = None  # who the chat channel says the visitor is, for the per-client limit
+
+
+@dataclass(frozen=True)
+class HumanRequested:
+    rep: Rep | None
+    limited: str | None = None  # why no rep was alerted: "conversation", "client" or "overall"
+    spooled: bool = False
+
+
+def request_human(
+    conversation: Conversation,
+    reason: str = HUMAN_REQUESTED,
+    *,
+    settings: HandoffSettings,
+    now: datetime | None = None,
+) -> HumanRequested:
+    """Alert the next rep in turn at once (within the hand-off limits) with the transcript so far.
+
+    A request the database would not take is spooled (once per conversation within the limit) and
+    stored by the dispatcher later.
+    """
+    now = now or utcnow()
+    summary = LeadSummary(
+        name=conversation.name,
+        company=conversation.company,
+        email=conversation.email,
+        phone=conversation.phone,
+        answers=list(conversation.answers),
+        source=dict(conversation.source),
+        request=reason,
+        transcript=list(conversation.transcript),
+    )
+    try:
+        outcome = store_handoff_request(
+            settings.database_url,
+            conversation_id=conversation.conversation_id,
+            request_key=conversation.request_key,
+            summary=summary,
+            client=conversation.client,
+            channels=_channels(settings),
+            routing=load_routing(settings.reps_file),
+            links=TranscriptLinks.from_settings(settings),
+            limits=settings.handoff_limits,
+            now=now,
+        )
+    except Exception:
+        logger.exception("could not record the hand-off request of %s", conversation.conversation_id)
+        request = {
+            "conversation_id": conversation.conversation_id,
+            "request_key": conversation.request_key,
+            "payload": summary.as_payload(),
+            "client": conversation.client,
+            "requested_at": now.isoformat(),
+        }
+        limited = _spool_handoff(settings, request, now)
+        return HumanRequested(None, limited, spooled=limited is None)
+    if outcome.limited is None:
+        deliver_soon(settings.database_url, settings.outbox_log, conversation_id=conversation.conversation_id)
+    return HumanRequested(outcome.rep, outcome.limited)
+
+
+def replay_spooled(settings: HandoffSettings, channels: list[str]) -> int:
+    """Store what the spool holds (leads and hand-offs), one attempt each: the dispatcher's next round retries."""
+    return replay_spool(
+        settings.lead_spool,
+        lambda record: _store_spooled_lead(settings, channels, record),
+        lambda request: _store_spooled_handoff(settings, channels, request),
+    )
+
+
+def _channels(settings: HandoffSettings) -> list[str]:
+    return list(configured_channels(settings.outbox_log))
+
+
+def _spool_lead(spool: Path, record: LeadRecord) -> None:
+    try:
+        spool_lead(spool, record)
+        logger.error(
+            "ALERT lead of conversation %s spooled to %s until the database is back", record.conversation_id, spool
+        )
+    except Exception:
+        logger.exception("ALERT lead of conversation %s LOST: could not spool it either", record.conversation_id)
+
+
+def _spool_handoff(settings: HandoffSettings, request: dict[str, Any], now: datetime) -> str | None:
+    """Spool a hand-off; "conversation" if one of this conversation is spooled already (the limit holds)."""
+    since = now - timedelta(minutes=settings.handoff_limits.conversation_minutes)
+    conversation_id = request["conversation_id"]
+    try:
+        if spooled_handoff_since(settings.lead_spool, conversation_id, since):
+            return "conversation"
+        spool_handoff(settings.lead_spool, request)
+        logger.error("ALERT hand-off of conversation %s spooled until the database is back", conversation_id)
+    except Exception:
+        logger.exception("ALERT hand-off of conversation %s LOST: could not spool it either", conversation_id)
+    return None
+
+
+def _store_spooled_lead(settings: HandoffSettings, channels: list[str], record: LeadRecord) -> None:
+    once = store_lead.retry_with(stop=stop_after_attempt(1))
+    once(
+        settings.database_url,
+        record,
+        links=TranscriptLinks.from_settings(settings),
+        channels=channels,
+        routing=load_routing(settings.reps_file),
+    )
+
+
+def _store_spooled_handoff(settings: HandoffSettings, channels: list[str], request: dict[str, Any]) -> None:
+    """One attempt to store a spooled hand-off request, at the time it was made (for its limits)."""
+    once = store_handoff_request.retry_with(stop=stop_after_attempt(1))
+    once(
+        settings.database_url,
+        conversation_id=request["conversation_id"],
+        request_key=request["request_key"],
+        summary=LeadSummary.from_payload(_spooled_payload(request["payload"])),
+        client=request.get("client"),
+        channels=channels,
+        routing=load_routing(settings.reps_file),
+        links=TranscriptLinks.from_settings(settings),
+        limits=settings.handoff_limits,
+        now=datetime.fromisoformat(request["requested_at"]),
+    )
+
+
+def _spooled_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """A hand-off spooled by the code before revision 0004 (`contact`, `answers` by question) in the summary shape."""
+    if not isinstance(payload.get("contact"), dict):
+        return payload
+    contact = payload["contact"]
+    raw_answers = payload.get("answers")
+    answered: dict[str, Any] = raw_answers if isinstance(raw_answers, dict) else {}
+    labels = {"need": "Need", "authority": "Authority", "budget": "Budget", "timeline": "Timeline"}
+    return {
+        **{key: value for key, value in payload.items() if key not in ("contact", "answers", "text")},
+        "name": contact.get("person_name"),
+        **{key: contact.get(key) for key in ("email", "company", "phone")},
+        "answers": [{"question": key, "label": label, "category": answered.get(key)} for key, label in labels.items()],
+        "request": payload.get("text") or HUMAN_REQUESTED,
+    }
+
+
+# --- behind the door: one transaction each ---------------------------------------------------------------------------
 
 # A database that is briefly locked or restarting is retried for a few seconds, within the time Rasa waits for
 # the action (integrations/rasa/timeouts.py): past it the caller spools the lead and still answers the visitor.
@@ -40,7 +277,7 @@ _db_retry = retry(
 @dataclass(frozen=True)
 class StoredLead:
     lead_id: int
-    summary: dict[str, Any]
+    summary: LeadSummary
     rep: Rep | None
 
 
@@ -83,7 +320,7 @@ def store_lead(
                 kind="sql_lead",
                 conversation_id=record.conversation_id,
                 lead_id=lead.id,
-                payload=summary,
+                payload=summary.as_payload(),
                 channels=channels,
                 now=now,
             )
@@ -95,7 +332,7 @@ def _announce_return(
     session,
     lead: Lead,
     earlier: list[Lead],
-    summary: dict[str, Any],
+    summary: LeadSummary,
     routing: RoutingPolicy,
     channels: list[str],
     now: datetime,
@@ -104,13 +341,13 @@ def _announce_return(
     previous = next((other for other in reversed(earlier) if other.assigned_rep), None)
     if previous is None:
         return
-    rep = _rep_named(routing, previous.assigned_rep)
+    rep = _rep_named(routing, previous.assigned_rep or "")
     enqueue(
         session,
         kind="returning_person",
         conversation_id=lead.conversation_id,
         lead_id=lead.id,
-        payload=returning_summary(summary, previous, rep.as_payload()),
+        payload=returning_summary(summary, previous, rep.as_payload()).as_payload(),
         channels=[channel for channel in channels if channel in REP_CHANNELS],
         now=now,
     )
@@ -128,7 +365,7 @@ def store_handoff_request(
     *,
     conversation_id: str,
     request_key: str,
-    payload: dict[str, Any],
+    summary: LeadSummary,
     channels: list[str],
     routing: RoutingPolicy,
     links: TranscriptLinks,
@@ -141,19 +378,19 @@ def store_handoff_request(
     try:
         with transaction(database_url) as session:
             check_and_record(session, limits or HandoffLimits(), conversation_id, client, now)
-            contact = payload.get("contact") or {}
-            rep = assign_rep(session, routing, lead_segments(contact.get("phone"), contact.get("email")))
-            payload = {
-                **payload,
-                "rep": rep.as_payload(),
-                "transcript_url": links.url(session, conversation_id, now),
-            }
+            rep = assign_rep(session, routing, lead_segments(summary.phone, summary.email))
+            routed = replace(
+                summary,
+                request=summary.request or HUMAN_REQUESTED,
+                rep=rep.as_payload(),
+                transcript_url=links.url(session, conversation_id, now),
+            ).with_text()
             enqueue(
                 session,
                 kind="handoff",
                 conversation_id=conversation_id,
                 key=request_key,
-                payload=payload,
+                payload=routed.as_payload(),
                 channels=channels,
                 now=now,
             )

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from integrations.answers import answers_from_json, answers_to_json
 from integrations.leads.local_files import locked as _locked  # shared with erasure, which rewrites the spool
 from integrations.private_files import private_file, replace_private
 from integrations.store.leads import LeadRecord
@@ -32,17 +33,37 @@ logger = logging.getLogger(__name__)
 
 def record_to_json(record: LeadRecord) -> dict[str, Any]:
     values = asdict(record)
+    values["answers"] = answers_to_json(record.answers)
     if record.follow_up_by is not None:
         values["follow_up_by"] = record.follow_up_by.isoformat()
     return values
 
 
+# How a lead was spooled before its answers were data (revision 0004): one field per BANT question.
+_SPOOLED_BEFORE_0004 = (("need", "Need"), ("authority", "Authority"), ("budget", "Budget"), ("timeline", "Timeline"))
+
+
 def record_from_json(values: dict[str, Any]) -> LeadRecord:
     known = {item.name for item in fields(LeadRecord)}
+    if "answers" not in values:
+        values = {**values, "answers": _answers_spooled_before_0004(values)}
     values = {key: value for key, value in values.items() if key in known}
+    values["answers"] = answers_from_json(values.get("answers"))
     if values.get("follow_up_by"):
         values["follow_up_by"] = datetime.fromisoformat(values["follow_up_by"])
     return LeadRecord(**values)
+
+
+def _answers_spooled_before_0004(values: dict[str, Any]) -> list[dict[str, Any]]:
+    """A lead spooled by the code before revision 0004 and stored by this code: none of its answers lost."""
+    answers = []
+    for key, label in _SPOOLED_BEFORE_0004:
+        answer: dict[str, Any] = {"question": key, "label": label, "category": values.get(key)}
+        answer["text"] = values.get(f"{key}_detail")
+        if key == "budget" and values.get("budget_amount") is not None:
+            answer["details"] = {name: values.get(f"budget_{name}") for name in ("amount", "currency", "period")}
+        answers.append(answer)
+    return answers
 
 
 def _append(path: Path, entry: dict[str, Any]) -> None:

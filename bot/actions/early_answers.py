@@ -14,7 +14,6 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.amounts import parse_budget_amount
 from bot.actions.clauses import NluClient, clause_answers, company_in_role_statement
-from bot.actions.scoring import BANT_SLOTS
 from bot.actions.understanding import (
     CORRECTION_MASS,
     UNASKED_MASS,
@@ -95,4 +94,4 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
 
 
 def unanswered_questions(tracker: Tracker) -> list[str]:
-    return [slot for slot in BANT_SLOTS if tracker.get_slot(slot) is None]
+    return [slot for slot in question_names() if tracker.get_slot(slot) is None]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,17 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.conversation import lead_source
-from bot.actions.scoring import BANT_SLOTS, load_policy, qualify, scored_questions
+from bot.actions.questions import answers_of
+from bot.actions.scoring import load_policy, qualify, scored_questions
 from integrations.consent_redaction import CONTACT_SLOTS as REDACTED_SLOTS
 from integrations.consent_redaction import redact_declined_now_and_later
-from integrations.handoff import store_lead
-from integrations.leads.transcript_links import TranscriptLinks
-from integrations.outbox.background import deliver_soon
-from integrations.outbox.registry import configured_channels
-from integrations.routing import load_policy as load_routing
+from integrations.handoff import LeadRecord, hand_over
 from integrations.settings import Settings
-from integrations.spool import spool_lead
-from integrations.store.leads import LeadRecord, utcnow
+from integrations.store.leads import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -39,17 +34,6 @@ def consent_wording(domain: DomainDict) -> str | None:
 def first_name(full_name: str | None) -> str:
     parts = (full_name or "").split()
     return parts[0] if parts else "there"
-
-
-def keep_for_later(spool: Path, record: LeadRecord) -> None:
-    """Spool a lead the database would not take; the outbox worker stores it when the database is back."""
-    try:
-        spool_lead(spool, record)
-        logger.error(
-            "ALERT lead of conversation %s spooled to %s until the database is back", record.conversation_id, spool
-        )
-    except Exception:
-        logger.exception("ALERT lead of conversation %s LOST: could not spool it either", record.conversation_id)
 
 
 class ActionQualifyLead(Action):
@@ -73,39 +57,25 @@ class ActionQualifyLead(Action):
             consent_text=consent_wording(domain) if consent else None,
             source=lead_source(tracker),
             follow_up_by=follow_up_by,
+            answers=answers_of(tracker, domain),
             **{slot: tracker.get_slot(slot) for slot in CONTACT_SLOTS},
-            **{slot: tracker.get_slot(slot) for slot in BANT_SLOTS},
-            **{f"{slot}_detail": tracker.get_slot(f"{slot}_detail") for slot in BANT_SLOTS},
-            budget_amount=tracker.get_slot("budget_amount"),
-            budget_currency=tracker.get_slot("budget_currency"),
-            budget_period=tracker.get_slot("budget_period"),
         )
         events: list[dict[str, Any]] = [
             SlotSet("lead_score", float(result.score)),
             SlotSet("lead_stage", result.stage),
             SlotSet("lead_temperature", result.temperature),
         ]
-        try:
-            stored = store_lead(
-                settings.database_url,
-                record,
-                links=TranscriptLinks.from_settings(settings),
-                channels=list(configured_channels(settings.outbox_log)),
-                routing=load_routing(settings.reps_file),
-            )
-        except Exception:
-            logger.exception("could not store the lead of conversation %s", tracker.sender_id)
-            keep_for_later(settings.lead_spool, record)
+        handed = hand_over(record, settings)
+        if not handed.stored:  # spooled: the dispatcher stores it when the database is back
             dispatcher.utter_message(response="utter_lead_saved_error")
             return events + self.forget_without_consent(settings, tracker, consent)
-        deliver_soon(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
-        events.append(SlotSet("lead_id", str(stored.lead_id)))
+        events.append(SlotSet("lead_id", str(handed.lead_id)))
 
         if not consent:
             self.forget_without_consent(settings, tracker, consent)
             dispatcher.utter_message(response="utter_next_step_no_consent")
             return events + [SlotSet(slot, None) for slot in CONTACT_SLOTS]
-        rep = stored.rep
+        rep = handed.rep
         dispatcher.utter_message(
             response=f"utter_next_step_{result.stage.lower()}",
             person_name=first_name(tracker.get_slot("person_name")),

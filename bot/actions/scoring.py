@@ -1,4 +1,4 @@
-"""Score BANT answers and pick a stage with the policy in bot/qualification/scoring.yml."""
+"""Score the answers to the qualification questions; pick a stage with the policy in bot/qualification/scoring.yml."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from bot.actions.policy_files import load_yaml, qualification_file
-
-BANT_SLOTS = ("need", "authority", "budget", "timeline")
+from bot.actions.understanding import question_names
 
 
 @dataclass(frozen=True)
@@ -24,11 +23,12 @@ def load_policy() -> dict[str, Any]:
 
 
 def scored_questions(policy: Mapping[str, Any]) -> list[str]:
-    """The BANT questions, then any question a marketer added to the points or the stage gates."""
+    """The questions of questions.yml in its order, then any other question the points or the stage gates name."""
+    asked = question_names()
     extra = list(policy.get("points") or {})
     for stage in policy.get("stages") or []:
         extra += list(stage.get("require") or {})
-    return [*BANT_SLOTS, *dict.fromkeys(question for question in extra if question not in BANT_SLOTS)]
+    return [*asked, *dict.fromkeys(question for question in extra if question not in asked)]
 
 
 def qualify(answers: Mapping[str, str | None], policy: Mapping[str, Any] | None = None) -> Qualification:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,17 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.conversation import lead_source, transcript
-from bot.actions.scoring import BANT_SLOTS, load_policy
-from integrations.handoff import store_handoff_request
-from integrations.leads.transcript_links import TranscriptLinks
-from integrations.outbox.background import deliver_soon
-from integrations.outbox.registry import configured_channels
-from integrations.routing import load_policy as load_routing
+from bot.actions.questions import answers_of, question_ids
+from bot.actions.scoring import load_policy
+from integrations.handoff import HUMAN_REQUESTED, Conversation, request_human
 from integrations.settings import Settings
-from integrations.spool import spool_handoff, spooled_handoff_since
-from integrations.store.leads import utcnow
-
-logger = logging.getLogger(__name__)
 
 # Words that show which question a "why do you need ...?" is about.
 WHY_TOPICS = (
@@ -71,20 +62,6 @@ def client_of(tracker: Tracker) -> str | None:
     return None
 
 
-def keep_handoff_for_later(settings: Settings, request: dict[str, Any], now: datetime) -> str | None:
-    """Spool a hand-off the database would not take; "conversation" if one is spooled already."""
-    since = now - timedelta(minutes=settings.handoff_limits.conversation_minutes)
-    conversation_id = request["conversation_id"]
-    try:
-        if spooled_handoff_since(settings.lead_spool, conversation_id, since):
-            return "conversation"
-        spool_handoff(settings.lead_spool, request)
-        logger.error("ALERT hand-off of conversation %s spooled until the database is back", conversation_id)
-    except Exception:
-        logger.exception("ALERT hand-off of conversation %s LOST: could not spool it either", conversation_id)
-    return None
-
-
 class ActionHumanHandoff(Action):
     """Tell the team at once, with the transcript so far, and tell the visitor what happens next.
 
@@ -96,46 +73,23 @@ class ActionHumanHandoff(Action):
         return "action_human_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        settings = Settings.from_env()
-        now = utcnow()
-        contact = {slot: tracker.get_slot(slot) for slot in ("person_name", "email", "company", "phone")}
-        payload = {
-            "text": "Visitor asked to talk to a human",
-            "contact": contact,
-            "answers": {slot: tracker.get_slot(slot) for slot in ("need", "authority", "budget", "timeline")},
-            "source": lead_source(tracker),
-            "transcript": transcript(tracker),
-        }
-        request = {
-            "conversation_id": tracker.sender_id,
-            "request_key": f"{tracker.sender_id}:{len(tracker.events)}",
-            "payload": payload,
-            "client": client_of(tracker),
-            "requested_at": now.isoformat(),
-        }
-        try:
-            outcome = store_handoff_request(
-                settings.database_url,
-                conversation_id=request["conversation_id"],
-                request_key=request["request_key"],
-                payload=payload,
-                client=request["client"],
-                channels=list(configured_channels(settings.outbox_log)),
-                routing=load_routing(settings.reps_file),
-                links=TranscriptLinks.from_settings(settings),
-                limits=settings.handoff_limits,
-                now=now,
-            )
-            limited = outcome.limited
-            if limited is None:
-                deliver_soon(settings.database_url, settings.outbox_log, conversation_id=tracker.sender_id)
-        except Exception:
-            logger.exception("could not record the hand-off request of %s", tracker.sender_id)
-            limited = keep_handoff_for_later(settings, request, now)
+        conversation = Conversation(
+            conversation_id=tracker.sender_id,
+            request_key=f"{tracker.sender_id}:{len(tracker.events)}",
+            name=tracker.get_slot("person_name"),
+            email=tracker.get_slot("email"),
+            company=tracker.get_slot("company"),
+            phone=tracker.get_slot("phone"),
+            answers=answers_of(tracker, domain),
+            source=lead_source(tracker),
+            transcript=transcript(tracker),
+            client=client_of(tracker),
+        )
+        limited = request_human(conversation, HUMAN_REQUESTED, settings=Settings.from_env()).limited
         if limited:
             dispatcher.utter_message(text=ALREADY_ALERTED if limited == "conversation" else TOO_MANY)
             return []
-        if contact["email"]:
+        if conversation.email:
             hours = load_policy().get("follow_up_hours", {}).get("handoff", 4)
             dispatcher.utter_message(response="utter_handoff_done", sla_hours=hours)
         else:
@@ -165,7 +119,7 @@ class ActionOpenQualification(Action):
             event.get("event") == "active_loop" and event.get("name") == "qualification_form"
             for event in tracker.events
         )
-        if not started_before and any(tracker.get_slot(slot) is None for slot in BANT_SLOTS):
+        if not started_before and any(tracker.get_slot(slot) is None for slot in question_ids()):
             dispatcher.utter_message(response="utter_start_qualification")
         return []
 

@@ -123,7 +123,15 @@ def _like_escaped(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-LEAD_TEXT_COLUMNS = ("need_detail", "authority_detail", "budget_detail", "timeline_detail", "source", "reasons")
+LEAD_TEXT_COLUMNS = (
+    "answers",
+    "need_detail",
+    "authority_detail",
+    "budget_detail",
+    "timeline_detail",
+    "source",
+    "reasons",
+)
 
 
 def redact_store_rows(

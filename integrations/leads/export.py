@@ -1,4 +1,9 @@
-"""Leads as CSV or JSON: every column of the leads table, in table order."""
+"""Leads as CSV or JSON: every column of the leads table, in table order.
+
+The CSV adds two columns per qualification question that has no columns of its own on the lead (a
+question a marketer added, e.g. `company_size` and `company_size_detail`), taken from the lead's answers
+in the order the dialogue asked them; the JSON has them all in `answers`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
+from integrations.answers import COLUMN_QUESTIONS, answers_from_json
 from integrations.leads.queries import as_utc
 from integrations.store.models import Lead
 
@@ -40,15 +46,35 @@ def write_json(leads: Iterable[Lead], out: IO[str]) -> int:
     return len(rows)
 
 
+def question_columns(leads: Iterable[Lead]) -> list[str]:
+    """`<question>` and `<question>_detail` for every answered question without columns of its own, in order."""
+    names: dict[str, None] = {}
+    for lead in leads:
+        for answer in answers_from_json(lead.answers):
+            if answer.question not in COLUMN_QUESTIONS and answer.question not in FIELDS:
+                names.setdefault(answer.question)
+    return [column for name in names for column in (name, f"{name}_detail")]
+
+
 def write_csv(leads: Iterable[Lead], out: IO[str]) -> int:
     """One row per lead; JSON columns serialised as JSON text, booleans as true/false."""
+    leads = list(leads)
+    extra = question_columns(leads)
     writer = csv.writer(out)
-    writer.writerow(FIELDS)
-    count = 0
+    writer.writerow([*FIELDS, *extra])
     for lead in leads:
-        writer.writerow([_csv_cell(value) for value in lead_dict(lead).values()])
-        count += 1
-    return count
+        answers = {answer.question: answer for answer in answers_from_json(lead.answers)}
+        cells = list(lead_dict(lead).values())
+        for column in extra:
+            answer = answers.get(column.removesuffix("_detail"))
+            if answer is not None and answer.question == column:
+                cells.append(answer.category)
+            elif answer is not None:
+                cells.append(answer.text)
+            else:
+                cells.append(None)
+        writer.writerow([_csv_cell(value) for value in cells])
+    return len(leads)
 
 
 def _csv_cell(value: Any) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from integrations.answers import BUDGET_DETAILS, COLUMN_QUESTIONS, answers_from_json
 from integrations.leads.export import FIELDS
 from integrations.leads.queries import as_utc, is_overdue
 from integrations.leads.terminal import clean, display_width, indent_continuation, pad, table
@@ -186,12 +187,13 @@ def lead_details(
         "",
         "Qualification (category, then the visitor's own words)",
     ]
-    shown.update(("person_id", "unverified"))
-    for name in ("need", "authority", "budget", "timeline"):
-        shown.update((name, f"{name}_detail"))
-        out.append(_answer(name, getattr(lead, name), getattr(lead, f"{name}_detail")))
-        if name == "budget":
-            shown.update(("budget_amount", "budget_currency", "budget_period"))
+    shown.update(("person_id", "unverified", "answers"))
+    # every question the dialogue asked, in its order and with its label; the BANT columns repeat four of them
+    shown.update(name for question in COLUMN_QUESTIONS for name in (question, f"{question}_detail"))
+    shown.update(f"budget_{name}" for name in BUDGET_DETAILS)
+    for answer in answers_from_json(lead.answers):
+        out.append(_answer(clean(answer.label), answer.category, answer.text))
+        if answer.question == "budget":
             out.append(_field("budget amount", _amount(lead)))
     out += [
         "",
@@ -214,9 +216,9 @@ def lead_details(
         field("follow up by", "follow_up_by", follow_up(lead, now, seconds=True)),
     ]
     shown.add("id")
-    others = [name for name in FIELDS if name not in shown]
-    if others:  # columns added to the table after this tool was written
-        out += ["", "Other fields"] + [_field(name, getattr(lead, name)) for name in others]
+    new_columns = [name for name in FIELDS if name not in shown]
+    if new_columns:  # columns added to the table after this tool was written
+        out += ["", "Other fields"] + [_field(name, getattr(lead, name)) for name in new_columns]
     out += ["", f"Notifications ({len(notifications)})"]
     out.append(_indent(notifications_table(notifications)) if notifications else "  none")
     out += ["", f"Transcript ({transcript_note})"]

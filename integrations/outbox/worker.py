@@ -15,52 +15,17 @@ import logging
 import signal
 import threading
 from datetime import datetime, timedelta
-from typing import Any
-
-from tenacity import stop_after_attempt
 
 from integrations import settings as config
-from integrations.handoff import store_handoff_request, store_lead
-from integrations.leads.transcript_links import TranscriptLinks
+from integrations.handoff import replay_spooled
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.registry import configured_channels
 from integrations.outbox.schedule import run_if_due
-from integrations.routing import load_policy as load_routing
 from integrations.settings import Settings
-from integrations.spool import replay_spool
-from integrations.store.leads import LeadRecord, utcnow
+from integrations.store.leads import utcnow
 
 logger = logging.getLogger("outbox.worker")
 PURGE_JOB = "retention_purge"
-
-
-def store_spooled(settings: Settings, channels: list[str], record: LeadRecord) -> None:
-    """One attempt (no retries: the next round is the retry) to store a spooled lead."""
-    once = store_lead.retry_with(stop=stop_after_attempt(1))
-    once(
-        settings.database_url,
-        record,
-        links=TranscriptLinks.from_settings(settings),
-        channels=channels,
-        routing=load_routing(settings.reps_file),
-    )
-
-
-def store_spooled_handoff(settings: Settings, channels: list[str], request: dict[str, Any]) -> None:
-    """One attempt to store a spooled hand-off request, at the time it was made (for its limits)."""
-    once = store_handoff_request.retry_with(stop=stop_after_attempt(1))
-    once(
-        settings.database_url,
-        conversation_id=request["conversation_id"],
-        request_key=request["request_key"],
-        payload=request["payload"],
-        client=request.get("client"),
-        channels=channels,
-        routing=load_routing(settings.reps_file),
-        links=TranscriptLinks.from_settings(settings),
-        limits=settings.handoff_limits,
-        now=datetime.fromisoformat(request["requested_at"]),
-    )
 
 
 def purge_interval() -> timedelta:
@@ -92,11 +57,7 @@ def purge_if_due(settings: Settings, now: datetime) -> bool:
 def one_round(settings: Settings, channels: dict, now: datetime | None = None) -> None:
     names = list(channels)
     try:
-        replay_spool(
-            settings.lead_spool,
-            lambda record: store_spooled(settings, names, record),
-            lambda request: store_spooled_handoff(settings, names, request),
-        )
+        replay_spooled(settings, names)
     except Exception:
         logger.exception("replaying the spool failed; trying again")
     try:

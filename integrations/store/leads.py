@@ -6,13 +6,14 @@ conversation never changes it, whatever email it gives.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from integrations.answers import BUDGET_DETAILS, COLUMN_QUESTIONS, Answer, answers_to_json
 from integrations.store.models import Lead
 from integrations.store.people import link
 
@@ -21,6 +22,8 @@ CONTACT_FIELDS = ("person_name", "email", "email_is_freemail", "company", "phone
 
 @dataclass
 class LeadRecord:
+    """One conversation's lead as the dialogue hands it over: contact, outcome and every answer, in order."""
+
     conversation_id: str
     score: int
     stage: str
@@ -33,19 +36,26 @@ class LeadRecord:
     email_is_freemail: bool | None = None
     company: str | None = None
     phone: str | None = None
-    need: str | None = None
-    need_detail: str | None = None
-    authority: str | None = None
-    authority_detail: str | None = None
-    budget: str | None = None
-    budget_detail: str | None = None
-    budget_amount: float | None = None
-    budget_currency: str | None = None
-    budget_period: str | None = None
-    timeline: str | None = None
-    timeline_detail: str | None = None
+    answers: list[Answer] = field(default_factory=list)
     source: dict[str, Any] = field(default_factory=dict)
     follow_up_by: datetime | None = None
+
+    def answer(self, question: str) -> Answer | None:
+        return next((answer for answer in self.answers if answer.question == question), None)
+
+
+def answer_columns(answers: list[Answer]) -> dict[str, Any]:
+    """The answers as the lead's columns: `answers` (all of them) and the BANT columns kept for queries."""
+    values: dict[str, Any] = {"answers": answers_to_json(answers)}
+    by_question = {answer.question: answer for answer in answers}
+    for question in COLUMN_QUESTIONS:
+        answer = by_question.get(question)
+        values[question] = answer.category if answer else None
+        values[f"{question}_detail"] = answer.text if answer else None
+    budget = by_question.get("budget")
+    for name in BUDGET_DETAILS:
+        values[f"budget_{name}"] = budget.details.get(name) if budget else None
+    return values
 
 
 def utcnow() -> datetime:
@@ -54,7 +64,8 @@ def utcnow() -> datetime:
 
 def save_lead(session: Session, record: LeadRecord, now: datetime | None = None) -> Lead:
     """Insert or update the conversation's lead; without consent every contact detail is dropped."""
-    values = asdict(record)
+    values = {item.name: getattr(record, item.name) for item in fields(record) if item.name != "answers"}
+    values.update(answer_columns(record.answers))
     now = now or utcnow()
     if record.consent:
         values["consent_at"] = now

@@ -54,7 +54,10 @@ class Lead(Base):
     # contact fields that differ from the person's earlier ones (e.g. ["phone"]): not verified
     unverified: Mapped[list[str] | None] = mapped_column(JSON)
 
-    # BANT: category and the visitor's own words
+    # every qualification question's answer, in the order the dialogue asks them:
+    # [{"question", "label", "category", "text", "details"?}] (integrations/answers.py)
+    answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # BANT again as columns of their own, for queries: category and the visitor's own words
     need: Mapped[str | None] = mapped_column(String(32))
     need_detail: Mapped[str | None] = mapped_column(Text)
     authority: Mapped[str | None] = mapped_column(String(32))

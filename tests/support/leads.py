@@ -7,6 +7,8 @@ from typing import Any, Protocol
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from integrations.answers import Answer
+from integrations.store.leads import LeadRecord
 from integrations.store.models import Lead
 
 
@@ -32,3 +34,25 @@ def lead_rows(stack: RunningStack, **filters: Any) -> list[Lead]:
             return list(session.scalars(query))
     finally:
         engine.dispose()
+
+
+BANT_LABELS = {"need": "Need", "authority": "Authority", "budget": "Budget", "timeline": "Timeline"}
+BUDGET_DETAILS = ("amount", "currency", "period")
+
+
+def lead_record(*args: Any, **values: Any) -> LeadRecord:
+    """A LeadRecord from BANT keywords (`need="defined", need_detail="..."`, `budget_amount=...`), as tests write them.
+
+    The answers go in the order and with the labels of the shipped questions.yml, the way the dialogue
+    hands them over (bot/actions/questions.py).
+    """
+    added = list(values.pop("answers", []))  # questions a marketer added, asked after BANT
+    answers = []
+    for question, label in BANT_LABELS.items():
+        category, text = values.pop(question, None), values.pop(f"{question}_detail", None)
+        details = {}
+        if question == "budget":
+            details = {name: values.pop(f"budget_{name}", None) for name in BUDGET_DETAILS}
+            details = details if details["amount"] is not None else {}
+        answers.append(Answer(question, label, category, text, details))
+    return LeadRecord(*args, answers=[*answers, *added], **values)

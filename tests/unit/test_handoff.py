@@ -16,6 +16,7 @@ from integrations.handoff_limits import HandoffLimits
 from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.channels.local_log import LocalLogChannel
 from integrations.outbox.dispatcher import dispatch_due
+from integrations.outbox.summary import LeadSummary
 from integrations.outbox.worker import one_round
 from integrations.routing import load_policy
 from integrations.settings import Settings
@@ -40,7 +41,7 @@ def ask(url: str, conversation_id: str, at: datetime, client: str | None = None,
         url,
         conversation_id=conversation_id,
         request_key=key or f"{conversation_id}:{at.timestamp()}",
-        payload={"text": "Visitor asked to talk to a human", "contact": {}},
+        summary=LeadSummary(request="Visitor asked to talk to a human"),
         channels=["local_log"],
         routing=REPS,
         links=TranscriptLinks("secret", "https://x/{token}"),

@@ -14,16 +14,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
+from integrations.answers import Answer
 from integrations.leads.cli import main
 from integrations.leads.terminal import clean
 from integrations.outbox.channels.local_log import LocalLogChannel
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.outbox import enqueue
 from integrations.store.db import transaction
-from integrations.store.leads import LeadRecord, save_lead, utcnow
+from integrations.store.leads import save_lead, utcnow
 from integrations.store.migrate import upgrade
 from integrations.store.models import Lead, Notification
 from tests.conftest import ROOT
+from tests.support.leads import lead_record
 from tests.support.tracker_events import make_events_table
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -34,7 +36,7 @@ def seed_leads(url: str) -> dict[str, int]:
     """Three leads, newest first: an overdue hot lead, a claimed warm lead, an anonymous cold one."""
     now = utcnow()
     records = {
-        "maria": LeadRecord(
+        "maria": lead_record(
             conversation_id="conv-maria",
             score=100,
             stage="SQL",
@@ -57,10 +59,11 @@ def seed_leads(url: str) -> dict[str, int]:
             budget_currency="USD",
             timeline="immediate",
             timeline_detail="asap, within two weeks",
+            answers=[Answer("company_size", "Company size", "large", "about 500 people")],
             source={"page_url": "https://acme.example/pricing", "utm_source": "newsletter"},
             follow_up_by=now - timedelta(hours=1),
         ),
-        "ben": LeadRecord(
+        "ben": lead_record(
             conversation_id="conv-ben",
             score=55,
             stage="MQL",
@@ -75,7 +78,7 @@ def seed_leads(url: str) -> dict[str, int]:
             need_detail="just looking",
             follow_up_by=now + timedelta(days=2),
         ),
-        "anon": LeadRecord(
+        "anon": lead_record(
             conversation_id="conv-anon",
             score=10,
             stage="IQL",
@@ -228,8 +231,10 @@ def test_show_every_field_transcript_and_notifications(
         "OVERDUE",
         "HTTP 500 from Slack",
         "Notifications (2)",  # its own and the conversation's hand-off, not another conversation's
+        '  Company size   large           "about 500 people"',  # a question a marketer added, with its label
     ):
         assert expected in out, expected
+    assert "Other fields" not in out  # the answers are shown once, under Qualification
     transcript = out.split("Transcript (")[1]
     assert "5 messages" in transcript
     assert "visitor  hi, we need lead scoring" in transcript
@@ -311,7 +316,8 @@ def test_export_csv_parses_back_with_every_row_and_field(
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [int(row["id"]) for row in rows] == [store["maria"], store["ben"], store["anon"]]
-    assert set(rows[0]) == {column.key for column in Lead.__table__.columns}
+    # every column, then the columns of the question a marketer added (from the leads' answers)
+    assert list(rows[0]) == [*(column.key for column in Lead.__table__.columns), "company_size", "company_size_detail"]
     maria, ben, anon = rows
     assert maria["person_name"] == "Maria López"
     assert maria["phone"] == "+14155552671"  # a phone number is not a formula
@@ -322,6 +328,8 @@ def test_export_csv_parses_back_with_every_row_and_field(
     assert maria["follow_up_by"].endswith("+00:00")
     assert ben["company"] == '\'=HYPERLINK("http://evil.example")'  # not run by a spreadsheet
     assert anon["email"] == "" and anon["consent"] == "false"
+    assert (maria["company_size"], maria["company_size_detail"]) == ("large", "about 500 people")
+    assert (ben["company_size"], ben["company_size_detail"]) == ("", "")
 
     code, out, _ = run(capsys, "export", "--format", "csv", "--stage", "MQL")
     assert [row["person_name"] for row in csv.DictReader(io.StringIO(out))] == ["Ben Okafor"]
@@ -501,7 +509,7 @@ def test_a_returning_person_is_shown_with_their_history_and_unverified_details(
         first = session.get(Lead, store["maria"])
         again = save_lead(
             session,
-            LeadRecord(
+            lead_record(
                 conversation_id="conv-stranger",
                 score=10,
                 stage="IQL",

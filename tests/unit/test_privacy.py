@@ -20,9 +20,10 @@ from integrations.outbox.outbox import enqueue
 from integrations.routing import load_policy as load_routing
 from integrations.spool import spool_lead
 from integrations.store.db import transaction
-from integrations.store.leads import LeadRecord, save_lead, utcnow
+from integrations.store.leads import save_lead, utcnow
 from integrations.store.migrate import upgrade
 from integrations.store.models import Lead, Notification
+from tests.support.leads import lead_record
 from tests.support.postgres import temporary_postgres_database
 from tests.support.tracker_events import make_events_table
 
@@ -78,7 +79,7 @@ def seed(leads_url: str, tracker_url: str) -> Store:
     with transaction(leads_url) as session:
         maria = save_lead(
             session,
-            LeadRecord(
+            lead_record(
                 conversation_id="conv-maria",
                 score=100,
                 stage="SQL",
@@ -96,7 +97,7 @@ def seed(leads_url: str, tracker_url: str) -> Store:
         )
         ben = save_lead(
             session,
-            LeadRecord(
+            lead_record(
                 conversation_id="conv-ben",
                 score=55,
                 stage="MQL",
@@ -386,17 +387,17 @@ def test_erase_leaves_no_byte_of_the_person_in_any_file(state: Path, capsys: pyt
     links = TranscriptLinks("s3cret", "https://leads.example/t/{token}")
     routing = load_routing(Path("bot/qualification/reps.yml"))
     maria = dict(score=90, stage="SQL", temperature="hot", reasons=["fit"], consent=True, email=MARIA, company="Globex")
-    store_lead(leads_url, LeadRecord("conv-maria", person_name=NAME, phone=PHONE, **maria), links=links,
+    store_lead(leads_url, lead_record("conv-maria", person_name=NAME, phone=PHONE, **maria), links=links,
                channels=["local_log"], routing=routing)  # fmt: skip
-    store_lead(leads_url, LeadRecord("conv-maria-2", person_name=NAME, phone="+442079460958", **maria), links=links,
+    store_lead(leads_url, lead_record("conv-maria-2", person_name=NAME, phone="+442079460958", **maria), links=links,
                channels=["local_log"], routing=routing)  # fmt: skip
     ben = dict(score=90, stage="SQL", temperature="hot", reasons=["fit"], consent=True, company="Initech")
-    ben_lead = LeadRecord(
+    ben_lead = lead_record(
         "conv-ben", person_name="Ben Okafor", email="ben@initech.example", need_detail=f"ask {NAME} at {MARIA}", **ben
     )
     store_lead(leads_url, ben_lead, links=links, channels=["local_log"], routing=routing)
     dispatch_due(leads_url, {"local_log": LocalLogChannel(state / "outbox.log")})
-    spool_lead(state / "lead-spool.jsonl", LeadRecord("conv-maria-3", email=MARIA, person_name=NAME, **{
+    spool_lead(state / "lead-spool.jsonl", lead_record("conv-maria-3", email=MARIA, person_name=NAME, **{
         key: value for key, value in maria.items() if key != "email"}))  # fmt: skip
     now = utcnow().timestamp()
     add_events(

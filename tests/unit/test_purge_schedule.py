@@ -12,8 +12,9 @@ from integrations.outbox.schedule import take_turn
 from integrations.outbox.worker import purge_if_due
 from integrations.settings import Settings
 from integrations.store.db import transaction
-from integrations.store.leads import LeadRecord, save_lead
+from integrations.store.leads import save_lead
 from integrations.store.models import Lead
+from tests.support.leads import lead_record
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
 
@@ -47,7 +48,7 @@ def test_the_dispatcher_purges_expired_leads_once_a_day(
     monkeypatch.delenv("PURGE_INTERVAL_HOURS", raising=False)
     for conversation_id, age in (("old", 400), ("recent", 10), ("later", 29)):
         with transaction(store_url) as session:
-            record = LeadRecord(conversation_id, 10, "IQL", "cold", [], email=f"{conversation_id}@x.io", consent=True)
+            record = lead_record(conversation_id, 10, "IQL", "cold", [], email=f"{conversation_id}@x.io", consent=True)
             save_lead(session, record, now=NOW - timedelta(days=age))
     settings = Settings.from_env()
     monkeypatch.delenv("RETENTION_DAYS", raising=False)

@@ -15,12 +15,13 @@ from integrations.routing import load_policy
 from integrations.spool import record_from_json, record_to_json, replay_spool, spool_lead, spooled_count
 from integrations.store.leads import LeadRecord
 from integrations.store.models import Lead, Notification
+from tests.support.leads import lead_record
 
 REPS = Path("bot/qualification/reps.yml")
 
 
 def hot_lead(conversation_id: str = "c-1", email: str = "zoë@acme.io") -> LeadRecord:
-    return LeadRecord(
+    return lead_record(
         conversation_id=conversation_id,
         score=90,
         stage="SQL",

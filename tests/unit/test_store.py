@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -18,12 +19,14 @@ from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.channels.base import DeliveryError
 from integrations.outbox.dispatcher import backoff_delay, dispatch_due
 from integrations.outbox.outbox import enqueue
+from integrations.outbox.summary import LeadSummary
 from integrations.routing import load_policy as load_routing
 from integrations.settings import outbox_schedule
 from integrations.store.db import engine_for, transaction
-from integrations.store.leads import LeadRecord, save_lead, utcnow
+from integrations.store.leads import save_lead, utcnow
 from integrations.store.migrate import alembic_config, upgrade
 from integrations.store.models import Lead, Notification, Person
+from tests.support.leads import lead_record
 from tests.unit.conftest import temporary_postgres_database
 
 
@@ -54,7 +57,7 @@ def record(conversation_id: str = "c1", email: str | None = "ana@acme.io", conse
         source={"page_url": "https://acme.example/"},
     )
     values.update(overrides)
-    return LeadRecord(**values)
+    return lead_record(**values)
 
 
 def all_leads(url: str) -> list[Lead]:
@@ -131,8 +134,8 @@ def test_returning_person_is_announced_to_the_earlier_rep_in_the_same_transactio
         channels=["local_log", "hubspot"],
         routing=routing,
     )
-    assert second.rep is None and second.summary["unverified"] == ["phone"]
-    assert "UNVERIFIED: phone differ" in second.summary["text"]
+    assert second.rep is None and second.summary.unverified == ["phone"]
+    assert "UNVERIFIED: phone differ" in second.summary.text
     with transaction(store_url) as session:
         notices = list(session.scalars(select(Notification).where(Notification.kind == "returning_person")))
     [notice] = notices  # to the rep's channels only: a CRM would upsert the unverified phone
@@ -178,6 +181,92 @@ def test_migration_0003_links_existing_leads_to_people(tmp_path: Path) -> None:
             assert [tuple(row) for row in leads] == [("c1", people[0][0]), ("c2", None)]
             with transaction(url) as session:  # a second lead with that email is allowed now
                 save_lead(session, record("c3", email="ana@acme.io"))
+            engine_for(url).dispose()
+
+
+OLD_LEAD_PAYLOAD = {
+    "lead_id": 1,
+    "name": "Ana",
+    "email": "ana@acme.io",
+    "bant": {
+        "need": {"category": "defined", "answer": "lead scoring"},
+        "authority": {"category": None, "answer": None},
+        "budget": {"category": "allocated", "answer": "$40k", "amount": 40000.0, "currency": "USD", "period": None},
+        "timeline": {"category": "immediate", "answer": "asap"},
+    },
+    "text": "HOT lead",
+}
+OLD_HANDOFF_PAYLOAD = {
+    "text": "Visitor asked to talk to a human",
+    "contact": {"person_name": "Ben", "email": "ben@x.io", "company": "X", "phone": None},
+    "answers": {"need": "exploring", "authority": None, "budget": None, "timeline": None},
+    "transcript": [{"from": "visitor", "text": "a human please"}],
+}
+
+
+def test_migration_0004_keeps_every_answer_and_rewrites_queued_notifications(tmp_path: Path) -> None:
+    """Leads stored before 0004 get `answers` from their BANT columns; queued payloads take the summary shape."""
+    for url_context in (nullcontext(f"sqlite:///{tmp_path / 'old.db'}"), temporary_postgres_database(migrate=False)):
+        with url_context as url:
+            config = alembic_config(url)
+            command.upgrade(config, "0003")
+            engine = create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO leads (conversation_id, created_at, updated_at, consent, score, stage,"
+                        " temperature, reasons, source, status, need, need_detail, budget, budget_amount,"
+                        " budget_currency) VALUES ('c1', '2026-01-01', '2026-01-01', false, 80, 'SQL', 'hot', '[]',"
+                        " '{}', 'new', 'defined', 'lead scoring', 'allocated', 40000, 'USD')"
+                    )
+                )
+                for key, kind, payload in (("a", "sql_lead", OLD_LEAD_PAYLOAD), ("b", "handoff", OLD_HANDOFF_PAYLOAD)):
+                    connection.execute(
+                        text(
+                            "INSERT INTO notifications (conversation_id, kind, channel, idempotency_key, payload,"
+                            " status, attempts, next_attempt_at, created_at) VALUES ('c1', :kind, 'slack', :key,"
+                            " :payload, 'dead', 1, '2026-01-01', '2026-01-01')"
+                        ),
+                        {"kind": kind, "key": key, "payload": json.dumps(payload)},
+                    )
+            command.upgrade(config, "head")
+            with transaction(url) as session:
+                [lead] = session.scalars(select(Lead))
+                lead_answers = lead.answers
+                lead_payload, handoff_payload = (
+                    notice.payload for notice in session.scalars(select(Notification).order_by(Notification.id))
+                )
+            assert [answer["question"] for answer in lead_answers] == ["need", "authority", "budget", "timeline"]
+            assert lead_answers[0] == {
+                "question": "need",
+                "label": "Need",
+                "category": "defined",
+                "text": "lead scoring",
+            }
+            assert lead_answers[2]["details"]["amount"] == 40000
+            lead_summary = LeadSummary.from_payload(lead_payload)
+            assert (lead_summary.name, lead_summary.answer("budget").details["currency"]) == ("Ana", "USD")
+            assert lead_summary.answer("timeline").shown == 'immediate - "asap"'
+            handoff = LeadSummary.from_payload(handoff_payload)
+            assert (handoff.name, handoff.email, handoff.request) == (
+                "Ben",
+                "ben@x.io",
+                "Visitor asked to talk to a human",
+            )
+            assert [answer.shown for answer in handoff.answered] == ["exploring"]
+            assert handoff.transcript == [{"from": "visitor", "text": "a human please"}]
+
+            command.downgrade(config, "0003")  # and back: the old shapes again
+            with engine.begin() as connection:
+                payloads = [row[0] for row in connection.execute(text("SELECT payload FROM notifications ORDER BY id"))]
+            engine.dispose()
+            old_lead, old_handoff = (json.loads(value) if isinstance(value, str) else value for value in payloads)
+            assert old_lead["bant"]["budget"] == {
+                "category": "allocated",
+                "answer": "$40k",
+                **OLD_LEAD_PAYLOAD["bant"]["budget"],
+            }
+            assert old_handoff["contact"]["person_name"] == "Ben" and old_handoff["answers"]["need"] == "exploring"
             engine_for(url).dispose()
 
 

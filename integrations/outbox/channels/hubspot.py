@@ -1,6 +1,7 @@
 """HubSpot CRM v3: create or update the contact (upsert by email) with the qualification on it.
 
-The custom properties (lead_stage, lead_score, bant_need, ...) must exist in the HubSpot account;
+The custom properties (lead_stage, lead_score, and one `bant_<question>` per qualification question:
+bant_need, ..., bant_company_size for a question a marketer added) must exist in the HubSpot account;
 HubSpot rejects unknown properties with a 400, which ends up as a dead letter naming the property.
 Properties without a value are left out rather than sent empty, so a hand-off from a returning visitor
 does not wipe the stage and score an earlier conversation wrote.
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.outbox.channels.base import DeliveryError
-from integrations.outbox.channels.contact import contact_of
 from integrations.outbox.channels.http import (
     Timeout,
     delivery_errors,
@@ -20,6 +20,7 @@ from integrations.outbox.channels.http import (
     post,
     raise_for_answer,
 )
+from integrations.outbox.summary import LeadSummary, split_name
 from integrations.store.models import Notification
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
@@ -50,21 +51,20 @@ class HubSpotChannel:
 
 def contact_properties(notification: Notification) -> dict[str, str]:
     """HubSpot contact properties for the notification; values are strings, as HubSpot returns them."""
-    payload = notification.payload or {}
-    contact = contact_of(notification)
-    source = payload.get("source") or {}
+    lead = LeadSummary.from_payload(notification.payload)
+    first_name, last_name = split_name(lead.name)
     values: dict[str, Any] = {
-        "email": contact.email,
-        "firstname": contact.first_name,
-        "lastname": contact.last_name,
-        "company": contact.company,
-        "phone": contact.phone,
-        "lead_stage": payload.get("stage"),
-        "lead_score": payload.get("score"),
-        "lead_temperature": payload.get("temperature"),
-        **{f"bant_{key}": value for key, value in contact.bant.items()},
-        "lead_source_page": source.get("page_url"),
-        "lead_transcript_url": payload.get("transcript_url"),
+        "email": lead.email,
+        "firstname": first_name,
+        "lastname": last_name,
+        "company": lead.company,
+        "phone": lead.phone,
+        "lead_stage": lead.stage,
+        "lead_score": lead.score,
+        "lead_temperature": lead.temperature,
+        **{f"bant_{answer.question}": answer.shown for answer in lead.answered},
+        "lead_source_page": lead.source.get("page_url"),
+        "lead_transcript_url": lead.transcript_url,
     }
     return {key: str(value)[:MAX_PROPERTY] for key, value in values.items() if value is not None and value != ""}
 

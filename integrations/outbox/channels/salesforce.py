@@ -7,11 +7,9 @@ limits rather than have the lead dropped silently.
 
 from __future__ import annotations
 
-from typing import Any
-
 from integrations.outbox.channels.base import DeliveryError
-from integrations.outbox.channels.contact import contact_of
 from integrations.outbox.channels.http import Timeout, delivery_errors, new_session, post, raise_for_answer
+from integrations.outbox.summary import LeadSummary, split_name
 from integrations.store.models import Notification
 
 DEFAULT_URL = "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8"
@@ -42,19 +40,20 @@ class SalesforceChannel:
 
 
 def lead_form(notification: Notification, oid: str, return_url: str | None = None) -> dict[str, str]:
-    contact = contact_of(notification)
+    lead = LeadSummary.from_payload(notification.payload)
+    first_name, last_name = split_name(lead.name)
     form = {
         "oid": oid,
-        "first_name": contact.first_name or "",
+        "first_name": first_name or "",
         # a one-word name is all the visitor gave; Salesforce requires a last name
-        "last_name": contact.last_name or contact.first_name or NOT_GIVEN,
-        "email": contact.email or "",
-        "company": contact.company or NOT_GIVEN,
-        "phone": contact.phone or "",
+        "last_name": last_name or first_name or NOT_GIVEN,
+        "email": lead.email or "",
+        "company": lead.company or NOT_GIVEN,
+        "phone": lead.phone or "",
         "lead_source": LEAD_SOURCE,
-        "description": description(notification),
+        "description": description(notification.kind, lead),
     }
-    if contact.first_name and not contact.last_name:
+    if first_name and not last_name:
         form["first_name"] = ""
     form = {key: value[: LIMITS[key]] if key in LIMITS else value for key, value in form.items()}
     if return_url:
@@ -62,21 +61,14 @@ def lead_form(notification: Notification, oid: str, return_url: str | None = Non
     return {key: value for key, value in form.items() if value}
 
 
-def description(notification: Notification) -> str:
-    """The plain-text summary a rep reads in the Lead record; a hand-off adds the transcript so far."""
-    payload: dict[str, Any] = notification.payload or {}
-    text = str(payload.get("text") or "")
-    if notification.kind != "handoff":
-        return text
-    lines = [text]
-    for key, value in contact_of(notification).bant.items():
-        lines.append(f"{key.capitalize()}: {value}")
-    transcript = payload.get("transcript") or []
-    if transcript:
+def description(kind: str, lead: LeadSummary) -> str:
+    """The plain-text summary a rep reads in the Lead record (every answer); a hand-off adds the transcript so far."""
+    if kind != "handoff":
+        return lead.text
+    lines = [lead.text]
+    if lead.transcript:
         lines.append("Transcript so far:")
-        for line in transcript[-HANDOFF_TRANSCRIPT_LINES:]:
+        for line in lead.transcript[-HANDOFF_TRANSCRIPT_LINES:]:
             speaker = "Visitor" if line.get("from") == "visitor" else "Bot"
             lines.append(f"{speaker}: {line.get('text') or ''}")
-    if payload.get("transcript_url"):
-        lines.append(f"Transcript: {payload['transcript_url']}")
     return "\n".join(lines)

@@ -12,19 +12,20 @@ from datetime import datetime, timezone
 from typing import Any
 
 from integrations.outbox.channels.http import Timeout, delivery_errors, new_session, post, raise_for_answer
+from integrations.outbox.summary import LeadSummary
 from integrations.store.models import Notification
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks)
 MAX_HEADER = 150
 MAX_SECTION = 3000
 MAX_FIELD = 2000
+MAX_FIELDS = 10  # per section
 MAX_URL = 3000
 # How much of the visitor's own words goes into the message; the transcript link has the rest.
 MAX_ANSWER = 300
 MAX_TRANSCRIPT_LINE = 280
 TRANSCRIPT_LINES = 8
 
-BANT_LABELS = (("need", "Need"), ("authority", "Authority"), ("budget", "Budget"), ("timeline", "Timeline"))
 TEMPERATURE_ICONS = {"hot": ":fire:", "warm": ":sunny:", "cold": ":snowflake:"}
 _USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,})>?")
 _CHANNEL_ID = re.compile(r"<?#?(C[A-Z0-9]{2,})(?:\|[^>]*)?>?")
@@ -47,11 +48,11 @@ class SlackChannel:
 
 def build_message(notification: Notification) -> dict[str, Any]:
     """The webhook body for one notification: fallback text (for the push notification) plus blocks."""
-    payload = notification.payload or {}
     if notification.kind == "sql_lead":
-        return _lead_message(payload)
+        return _lead_message(LeadSummary.from_payload(notification.payload))
     if notification.kind == "handoff":
-        return _handoff_message(payload)
+        return _handoff_message(LeadSummary.from_payload(notification.payload))
+    payload = notification.payload or {}
     text = escape(clip(str(payload.get("text") or notification.kind), MAX_ANSWER))
     return {"text": text, "blocks": [_section(text)]}
 
@@ -88,75 +89,69 @@ def mention(rep: dict[str, Any] | None) -> str | None:
     return escape(clip(target, 100))
 
 
-def _lead_message(payload: dict[str, Any]) -> dict[str, Any]:
-    temperature = str(payload.get("temperature") or "new")
+def _lead_message(lead: LeadSummary) -> dict[str, Any]:
+    temperature = lead.temperature or "new"
     icon = TEMPERATURE_ICONS.get(temperature, ":bell:")
-    score = payload.get("score")
-    title = (
-        f"{icon} {temperature.upper()} lead · {payload.get('stage') or '?'} · score {'?' if score is None else score}"
-    )
-    who = f"*{visitor(payload.get('name'), 100, 'name not given')}* at *{visitor(payload.get('company'), 100)}*"
-    rep = mention(payload.get("rep"))
+    score = lead.score
+    title = f"{icon} {temperature.upper()} lead · {lead.stage or '?'} · score {'?' if score is None else score}"
+    who = f"*{visitor(lead.name, 100, 'name not given')}* at *{visitor(lead.company, 100)}*"
+    rep = mention(lead.rep)
     if rep:
         who += f"\nRep: {rep}"
-    email = visitor(payload.get("email"), 200)
-    if payload.get("email") and payload.get("email_is_freemail"):
+    email = visitor(lead.email, 200)
+    if lead.email and lead.email_is_freemail:
         email += "  :warning: free-mail address"
-    bant_fields = []
-    for key, label in BANT_LABELS:
-        item = (payload.get("bant") or {}).get(key) or {}
-        category = visitor(item.get("category"), 40, "not answered")
-        answer = item.get("answer")
-        quote = f"\n“{visitor(answer)}”" if answer else ""
-        bant_fields.append(f"*{label}:* {category}{quote}")
+    answer_fields = []
+    for answer in lead.answers:  # every question, in the dialogue's order, with its label
+        category = visitor(answer.category, 40, "not answered")
+        quote = f"\n“{visitor(answer.text)}”" if answer.text else ""
+        answer_fields.append(f"*{visitor(answer.label, 60)}:* {category}{quote}")
     blocks: list[dict[str, Any]] = [
         _header(title),
         _section(who),
-        _fields([f"*Email*\n{email}", f"*Phone*\n{visitor(payload.get('phone'), 40)}"]),
-        _fields(bant_fields),
+        _fields([f"*Email*\n{email}", f"*Phone*\n{visitor(lead.phone, 40)}"]),
     ]
-    reasons = [escape(clip(str(reason), 200)) for reason in payload.get("reasons") or []]
+    blocks += [_fields(answer_fields[at : at + MAX_FIELDS]) for at in range(0, len(answer_fields), MAX_FIELDS)]
+    reasons = [escape(clip(str(reason), 200)) for reason in lead.reasons]
     if reasons:
         blocks.append(_section(_fit("*Why*\n" + "\n".join(f"• {reason}" for reason in reasons))))
-    context = _source_line(payload.get("source"))
-    follow_up = _date(payload.get("follow_up_by"))
+    context = _source_line(lead.source)
+    follow_up = _date(lead.follow_up_by)
     if follow_up:
         context.append(f"*Follow up by* {follow_up}")
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(part)} for part in context]})
-    blocks.extend(_transcript(payload.get("transcript_url")))
-    fallback = f"{temperature.upper()} lead: {visitor(payload.get('name'), 100, 'name not given')}"
+    blocks.extend(_transcript(lead.transcript_url))
+    fallback = f"{temperature.upper()} lead: {visitor(lead.name, 100, 'name not given')}"
     return {"text": fallback, "blocks": blocks}
 
 
-def _handoff_message(payload: dict[str, Any]) -> dict[str, Any]:
-    person = payload.get("contact") or {}
-    who = f"*{visitor(person.get('person_name'), 100, 'name not given')}*"
-    if person.get("company"):
-        who += f" at *{visitor(person.get('company'), 100)}*"
+def _handoff_message(request: LeadSummary) -> dict[str, Any]:
+    who = f"*{visitor(request.name, 100, 'name not given')}*"
+    if request.company:
+        who += f" at *{visitor(request.company, 100)}*"
     who += " wants to talk to someone now."
-    rep = mention(payload.get("rep"))
+    rep = mention(request.rep)
     if rep:
         who += f"\nRep: {rep}"
     blocks: list[dict[str, Any]] = [_header(":raising_hand: Visitor asked for a human"), _section(who)]
-    if person.get("email") or person.get("phone"):
-        blocks.append(
-            _fields([f"*Email*\n{visitor(person.get('email'), 200)}", f"*Phone*\n{visitor(person.get('phone'), 40)}"])
-        )
+    if request.email or request.phone:
+        blocks.append(_fields([f"*Email*\n{visitor(request.email, 200)}", f"*Phone*\n{visitor(request.phone, 40)}"]))
     else:
         blocks.append(_section("_No email or phone yet: answer in the chat while they are still there._"))
-    answers = payload.get("answers") or {}
-    known = [f"{label}: {visitor(answers[key], 40)}" for key, label in BANT_LABELS if answers.get(key)]
+    known = [
+        f"{visitor(answer.label, 60)}: {visitor(answer.category or answer.text, 40)}" for answer in request.answered
+    ]
     if known:
         blocks.append(_section("*Known so far* " + " · ".join(known)))
-    lines = _last_lines(payload.get("transcript") or [])
+    lines = _last_lines(request.transcript)
     if lines:
         blocks.append(_section(lines))
-    context = _source_line(payload.get("source"))
+    context = _source_line(request.source)
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(part)} for part in context]})
-    blocks.extend(_transcript(payload.get("transcript_url")))
-    fallback = f"Visitor asked for a human: {visitor(person.get('person_name'), 100, 'name not given')}"
+    blocks.extend(_transcript(request.transcript_url))
+    fallback = f"Visitor asked for a human: {visitor(request.name, 100, 'name not given')}"
     return {"text": fallback, "blocks": blocks}
 
 

@@ -239,8 +239,9 @@ HUBSPOT_PROPERTIES = {
 class HubSpot:
     """The batch upsert endpoint: bearer token, body shape, known properties; contacts kept by email."""
 
-    def __init__(self) -> None:
+    def __init__(self, created_properties: tuple[str, ...] = ()) -> None:
         self.contacts: dict[str, dict[str, str]] = {}
+        self.properties = HUBSPOT_PROPERTIES | set(created_properties)  # custom properties made in the account
 
     def __call__(self, request: Request) -> Reply:
         if request.path != "/crm/v3/objects/contacts/batch/upsert":
@@ -259,7 +260,7 @@ class HubSpot:
             assert all(isinstance(value, str) for value in properties.values())
         except (ValueError, KeyError, TypeError, AssertionError):
             return _hubspot_error(400, "Invalid input JSON on line 1", "VALIDATION_ERROR")
-        unknown = sorted(set(properties) - HUBSPOT_PROPERTIES)
+        unknown = sorted(set(properties) - self.properties)
         if unknown:
             return _hubspot_error(
                 400, f"Property values were not valid: PROPERTY_DOESNT_EXIST {unknown}", "VALIDATION_ERROR"
@@ -312,6 +313,8 @@ class WebToLead:
 
 # --- notifications ---------------------------------------------------------------------------------------------------
 
+COMPANY_SIZE = {"question": "company_size", "label": "Company size", "category": "large", "text": "201+"}
+
 NASTY = "<script>alert(1)</script> <@U123> <!channel> <https://evil.example|click> & more"
 
 
@@ -326,12 +329,23 @@ def lead_payload(**overrides: Any) -> dict[str, Any]:
         "score": 100,
         "stage": "SQL",
         "temperature": "hot",
-        "bant": {
-            "need": {"category": "defined", "answer": "our SDRs waste hours on junk leads"},
-            "authority": {"category": "decision_maker", "answer": "I'm the VP of sales"},
-            "budget": {"category": "allocated", "answer": "we have $40k set aside", "amount": 40000.0},
-            "timeline": {"category": "immediate", "answer": "asap, within two weeks"},
-        },
+        "answers": [
+            {"question": "need", "label": "Need", "category": "defined", "text": "our SDRs waste hours on junk leads"},
+            {
+                "question": "authority",
+                "label": "Authority",
+                "category": "decision_maker",
+                "text": "I'm the VP of sales",
+            },
+            {
+                "question": "budget",
+                "label": "Budget",
+                "category": "allocated",
+                "text": "we have $40k set aside",
+                "details": {"amount": 40000.0, "currency": "USD", "period": None},
+            },
+            {"question": "timeline", "label": "Timeline", "category": "immediate", "text": "asap, within two weeks"},
+        ],
         "reasons": ["need: defined (+25)", "stage SQL: score 100 >= 75"],
         "source": {"page_url": "https://acme.example/pricing?utm_source=newsletter", "utm_source": "newsletter"},
         "transcript_url": "http://localhost:5005/conversations/c-1/story",
@@ -345,9 +359,18 @@ def lead_payload(**overrides: Any) -> dict[str, Any]:
 
 def handoff_payload(**overrides: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "text": "Visitor asked to talk to a human",
-        "contact": {"person_name": "Ana", "email": "ana@acme.io", "company": "Acme", "phone": None},
-        "answers": {"need": "defined", "authority": None, "budget": None, "timeline": None},
+        "request": "Visitor asked to talk to a human",
+        "text": "Visitor asked to talk to a human: Ana at Acme",
+        "name": "Ana",
+        "email": "ana@acme.io",
+        "company": "Acme",
+        "phone": None,
+        "answers": [
+            {"question": "need", "label": "Need", "category": "defined", "text": None},
+            {"question": "authority", "label": "Authority", "category": None, "text": None},
+            {"question": "budget", "label": "Budget", "category": None, "text": None},
+            {"question": "timeline", "label": "Timeline", "category": None, "text": None},
+        ],
         "source": {"page_url": "https://acme.example/"},
         "transcript": [
             {"from": "visitor", "text": "hi"},

@@ -130,7 +130,7 @@ def test_a_payload_the_channel_cannot_read_is_a_dead_letter_not_a_stuck_queue(
     """Only DeliveryError is handled by the dispatcher; a crash would block every notification behind this one."""
     service, channel = setup(fake)
     with transaction(database_url) as session:
-        payload = {"email": "x@acme.io", "contact": ["not", "a", "mapping"], "bant": 42, "transcript": 7, "source": "?"}
+        payload = {"email": "x@acme.io", "name": ["not", "a", "name"], "answers": 42, "transcript": 7, "source": "?"}
         enqueue(session, kind="handoff", conversation_id="c-9", payload=payload, channels=[channel.name], key="bad")
         enqueue(session, kind="sql_lead", conversation_id="c-1", payload=lead_payload(), channels=[channel.name])
     report = dispatch_due(database_url, {channel.name: channel})
@@ -138,4 +138,4 @@ def test_a_payload_the_channel_cannot_read_is_a_dead_letter_not_a_stuck_queue(
     assert len(service.requests) == 1  # the unreadable one never left
     with transaction(database_url) as session:
         dead = session.scalars(select(Notification).where(Notification.status == "dead")).one()
-        assert dead.last_error.startswith(f"{channel.name}: cannot deliver (AttributeError")
+        assert dead.last_error.startswith(f"{channel.name}: cannot deliver (UnreadablePayloadError")

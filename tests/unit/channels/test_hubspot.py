@@ -6,7 +6,17 @@ import pytest
 
 from integrations.outbox.channels.base import DeliveryError
 from integrations.outbox.channels.hubspot import HubSpotChannel
-from tests.unit.channels.fakes import DROP, HUBSPOT_TOKEN, SLOW_SECONDS, TIMEOUT, HubSpot, Reply, notification
+from tests.unit.channels.fakes import (
+    COMPANY_SIZE,
+    DROP,
+    HUBSPOT_TOKEN,
+    SLOW_SECONDS,
+    TIMEOUT,
+    HubSpot,
+    Reply,
+    lead_payload,
+    notification,
+)
 
 
 @pytest.fixture()
@@ -45,8 +55,8 @@ def test_a_qualified_lead_creates_the_contact_with_its_qualification(hubspot) ->
 def test_a_later_handoff_updates_the_same_contact_without_wiping_the_score(hubspot) -> None:
     _, crm, channel = hubspot
     channel.send(notification(channel="hubspot"))
-    contact = {"person_name": "Maria López-Díaz", "email": "maria.lopez@globex.com", "company": None, "phone": None}
-    channel.send(notification("handoff", channel="hubspot", contact=contact))
+    contact = {"name": "Maria López-Díaz", "email": "maria.lopez@globex.com", "company": None, "phone": None}
+    channel.send(notification("handoff", channel="hubspot", **contact))
     assert list(crm.contacts) == ["maria.lopez@globex.com"]
     stored = crm.contacts["maria.lopez@globex.com"]
     assert (stored["lastname"], stored["lead_stage"], stored["lead_score"]) == ("López-Díaz", "SQL", "100")
@@ -133,3 +143,18 @@ def test_network_trouble_is_retried_then_delivered(hubspot, trouble) -> None:
     assert not caught.value.permanent
     channel.send(notification(channel="hubspot"))
     assert list(crm.contacts) == ["maria.lopez@globex.com"]
+
+
+def test_a_question_a_marketer_added_is_a_property_of_its_own(fake) -> None:
+    crm = HubSpot(created_properties=("bant_company_size",))
+    service = fake(crm)
+    channel = HubSpotChannel(HUBSPOT_TOKEN, service.base_url, TIMEOUT)
+    channel.send(notification(channel="hubspot", answers=[*lead_payload()["answers"], COMPANY_SIZE]))
+    assert crm.contacts["maria.lopez@globex.com"]["bant_company_size"] == 'large - "201+"'
+
+
+def test_an_added_question_without_its_property_is_a_dead_letter_naming_it(hubspot) -> None:
+    _, crm, channel = hubspot
+    with pytest.raises(DeliveryError, match="bant_company_size") as caught:
+        channel.send(notification(channel="hubspot", answers=[*lead_payload()["answers"], COMPANY_SIZE]))
+    assert caught.value.permanent and crm.contacts == {}

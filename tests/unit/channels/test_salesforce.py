@@ -44,8 +44,9 @@ def test_required_fields_are_filled_and_the_return_url_is_sent(fake) -> None:
     channel = SalesforceChannel(
         SALESFORCE_OID, service.base_url + PATH, TIMEOUT, return_url="https://acme.example/thanks"
     )
-    contact = {"person_name": "Ana", "email": "ana@acme.io", "company": None, "phone": None}
-    channel.send(notification("handoff", channel="salesforce", contact=contact))
+    contact = {"name": "Ana", "email": "ana@acme.io", "company": None, "phone": None}
+    text = "Visitor asked to talk to a human: Ana\nContact: ana@acme.io\nNeed: defined"
+    channel.send(notification("handoff", channel="salesforce", text=text, **contact))
     [lead] = org.leads
     assert (lead["last_name"], lead["company"], lead["retURL"]) == (
         "Ana",
@@ -54,13 +55,13 @@ def test_required_fields_are_filled_and_the_return_url_is_sent(fake) -> None:
     )
     assert "first_name" not in lead
     assert lead["description"].splitlines() == [
-        "Visitor asked to talk to a human",
+        "Visitor asked to talk to a human: Ana",
+        "Contact: ana@acme.io",
         "Need: defined",
         "Transcript so far:",
         "Visitor: hi",
         "Bot: Hello! What brings you here?",
         "Visitor: can I talk to a person?",
-        "Transcript: http://localhost:5005/conversations/c-2/story",
     ]
 
 

@@ -11,6 +11,7 @@ from integrations.outbox.channels.base import DeliveryError
 from integrations.outbox.channels.http import new_session
 from integrations.outbox.channels.slack import SlackChannel, build_message
 from tests.unit.channels.fakes import (
+    COMPANY_SIZE,
     DROP,
     GARBAGE,
     NASTY,
@@ -91,11 +92,17 @@ def test_rep_targets(target: str, shown: str) -> None:
 
 def test_visitor_text_cannot_inject_markup_links_or_mentions(slack) -> None:
     service, channel = slack
-    bant = lead_payload()["bant"]
-    bant["need"] = {"category": "defined", "answer": NASTY}
+    answers = lead_payload()["answers"]
+    answers[0] = {**answers[0], "text": NASTY, "label": NASTY}
     channel.send(
         notification(
-            name=NASTY, company=NASTY, phone=NASTY, bant=bant, reasons=[NASTY], source={"page_url": NASTY}, email=NASTY
+            name=NASTY,
+            company=NASTY,
+            phone=NASTY,
+            answers=answers,
+            reasons=[NASTY],
+            source={"page_url": NASTY},
+            email=NASTY,
         )
     )
     raw = service.requests[0].body.decode("utf-8")
@@ -111,10 +118,9 @@ def test_visitor_text_cannot_inject_markup_links_or_mentions(slack) -> None:
 
 def test_long_answers_are_clipped_to_what_slack_accepts(slack) -> None:
     service, channel = slack
-    bant = lead_payload()["bant"]
-    for item in bant.values():
-        item["answer"] = "& " * 5000
-    channel.send(notification(name="N" * 500, bant=bant, reasons=["r" * 5000] * 30))
+    answers = [{**item, "text": "& " * 5000, "label": "L" * 500} for item in lead_payload()["answers"]]
+    answers += [{"question": f"extra_{index}", "label": f"Extra {index}", "category": "x"} for index in range(12)]
+    channel.send(notification(name="N" * 500, answers=answers, reasons=["r" * 5000] * 30))
     assert service.requests[0].json()["blocks"]  # accepted: limits respected
 
 
@@ -136,7 +142,7 @@ def test_handoff_message_shows_contact_and_the_last_lines(slack) -> None:
 
 def test_handoff_without_contact_says_so(slack) -> None:
     service, channel = slack
-    channel.send(notification("handoff", contact={"person_name": None, "email": None, "company": None, "phone": None}))
+    channel.send(notification("handoff", name=None, email=None, company=None, phone=None))
     body = "\n".join(texts(service.requests[0].json()))
     assert "No email or phone yet" in body
     assert "name not given" in body
@@ -208,3 +214,15 @@ def test_the_fake_rejects_what_slack_rejects(slack, message: dict[str, Any], err
     assert (response.status_code, response.text) == (400, error)
     response = new_session().post(channel.webhook_url, data=b"{not json", timeout=TIMEOUT)
     assert (response.status_code, response.text) == (400, "invalid_payload")
+
+
+def test_every_question_is_shown_in_order_with_its_label(slack) -> None:
+    service, channel = slack
+    channel.send(notification(answers=[*lead_payload()["answers"], COMPANY_SIZE]))
+    channel.send(notification("handoff", answers=[COMPANY_SIZE, {"question": "need", "label": "Need"}]))
+    lead, handoff = (request.json() for request in service.requests)
+    fields = [field["text"] for block in lead["blocks"] for field in block.get("fields") or []]
+    labels = [text.split(":*")[0] for text in fields[2:]]
+    assert labels == ["*Need", "*Authority", "*Budget", "*Timeline", "*Company size"]
+    assert fields[-1] == "*Company size:* large\n“201+”"
+    assert "*Known so far* Company size: large" in "\n".join(texts(handoff))
