@@ -252,7 +252,19 @@ class Stack:
             old.wait(timeout=15)
         self._spawn(name, self.commands[name], append_log=True)
 
+    def check_settings(self) -> None:
+        """Refuse to start with settings that would fail every delivery (RuntimeError, with how to fix them)."""
+        from integrations.outbox.channels.webhook import secret_bytes
+
+        secret = self.env().get("WEBHOOK_SECRET", "").strip()
+        if secret:
+            try:
+                secret_bytes(secret)
+            except ValueError as error:
+                raise RuntimeError(f"WEBHOOK_SECRET in .env {error}") from None
+
     def start(self, timeout: float = 240.0) -> Stack:
+        self.check_settings()
         self.start_actions()
         self.start_dispatcher()
         self.start_rasa()
