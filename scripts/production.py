@@ -206,7 +206,6 @@ class ProductionStack:
         upgrade(self.config.database_url)
 
     def start(self, timeout: float = 300.0) -> ProductionStack:
-        self.front.check_settings()
         self.prepare()
         conf = render_nginx_conf(self.config)
         subprocess.run([str(NGINX), "-t", "-q", "-c", str(conf)], check=True)

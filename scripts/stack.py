@@ -209,6 +209,7 @@ class Stack:
         )
 
     def start_actions(self) -> None:
+        self.check_settings()  # first of every start, `make run`'s and `make production`'s alike
         self._spawn(
             "actions",
             [
@@ -264,7 +265,6 @@ class Stack:
                 raise RuntimeError(f"WEBHOOK_SECRET in .env {error}") from None
 
     def start(self, timeout: float = 240.0) -> Stack:
-        self.check_settings()
         self.start_actions()
         self.start_dispatcher()
         self.start_rasa()
