@@ -6,6 +6,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
+
 from integrations.store.db import engine_for
 from integrations.store.models import Base
 
