@@ -13,16 +13,39 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TQDM_DISABLE := 1
 
 .PHONY: help run test shell train envs env migrate lint format validate test-unit test-stories test-e2e lock
-.PHONY: check preview-score test-dialogues test-marketer
+.PHONY: check preview-score test-dialogues test-marketer actions test-rasa-cli
 
 help:
-	@echo "make run    start the assistant (Rasa, action server, demo page) and print the URL"
-	@echo "make test   run every test (lint, file checks, unit, dialogue stories, end-to-end, marketer edits, browser)"
-	@echo "make shell  talk to the bot in the terminal"
-	@echo "make train  retrain the model when training data or config changed"
-	@echo "make check  check the files marketers edit; each mistake with file, line and fix (docs/marketers.md)"
-	@echo "make preview-score ANSWERS=\"need=defined budget=planned\" [POLICY=file] [ALL=1]  try a scoring policy"
-	@echo "make test-dialogues  replay the recorded conversations and say in plain words what broke"
+	@echo "Everyday"
+	@echo "  make run              start the assistant (Rasa, action server, dispatcher, demo page) on the newest model in models/"
+	@echo "  make shell            talk to the bot in the terminal (starts the action server for you)"
+	@echo "  make actions          only the action server, in the foreground, as \`rasa run actions\` would run it"
+	@echo "  make train            retrain the model when training data, domain or config changed"
+	@echo "  make production       two Rasa and two action servers behind nginx, PostgreSQL and Redis (docs/production.md)"
+	@echo "Marketers (docs/marketers.md)"
+	@echo "  make check            check the files marketers edit; each mistake with file, line and fix"
+	@echo "  make preview-score ANSWERS=\"need=defined budget=planned\" [POLICY=file] [ALL=1]  try a scoring policy"
+	@echo "  make test-dialogues   replay the recorded conversations and say in plain words what broke"
+	@echo "Tests (CONTRIBUTING.md)"
+	@echo "  make test             every suite below, then the dependency audit"
+	@echo "  make lint             ruff check and format check"
+	@echo "  make format           format and lint-fix with ruff"
+	@echo "  make validate         rasa data validate on the project's files"
+	@echo "  make test-unit        unit tests (tests/unit)"
+	@echo "  make test-stories     the recorded dialogue tests (same as test-dialogues)"
+	@echo "  make test-rasa-cli    Rasa's own commands from the root: data validate, train, test, shell, make actions, make run"
+	@echo "  make test-e2e         whole conversations through real stacks, held-out accuracy (tests/e2e)"
+	@echo "  make test-faults      faults injected into a real stack (tests/faults)"
+	@echo "  make test-marketer    every documented marketer edit on a copy of the project (tests/marketer)"
+	@echo "  make test-browser     the widget in headless Chromium (tests/browser)"
+	@echo "  make test-production  the production mode's tests (tests/production)"
+	@echo "  make audit            pip-audit over the pinned packages (reports, never fails)"
+	@echo "Set-up"
+	@echo "  make envs             build the two environments (.venvs/rasa, .venvs/actions) from the lock files"
+	@echo "  make env              create .env with random tokens and secrets where they are missing"
+	@echo "  make migrate          bring the lead database to the newest schema"
+	@echo "  make lock             re-resolve requirements/*.in into the exact-pinned *.lock files"
+	@echo "  make help             this list"
 
 envs: $(RASA_ENV)/.complete $(ACTIONS_ENV)/.complete
 
@@ -30,7 +53,7 @@ $(RASA_ENV)/.complete: requirements/rasa.lock requirements/tools.lock pyproject.
 	@scripts/ensure_venv.sh rasa requirements/rasa.lock
 
 $(ACTIONS_ENV)/.complete: requirements/actions.lock requirements/dev.lock requirements/tools.lock pyproject.toml .python-version
-	@scripts/ensure_venv.sh actions requirements/actions.lock requirements/dev.lock
+	@scripts/ensure_venv.sh actions requirements/dev.lock
 
 env: $(ACTIONS_ENV)/.complete
 	@$(PY) scripts/ensure_env.py
@@ -55,6 +78,10 @@ run: envs env migrate train
 
 shell: envs env migrate train
 	@$(PY) scripts/run.py --shell
+
+# the action server alone, as `rasa run actions` would start it; port, token and database from .env
+actions: envs env migrate
+	@$(PY) scripts/run.py --actions
 
 # two Rasa servers and two action servers behind nginx, PostgreSQL and Redis (docs/production.md)
 .PHONY: production
@@ -101,7 +128,11 @@ test-production: envs train
 	@scripts/ensure_chromium.sh
 	$(PY) -m pytest tests/production
 
-test: envs lint types check test-unit train test-dialogues test-e2e test-faults test-marketer test-browser test-production audit
+# Rasa's own commands run from the repository root, for real (tests/rasa_cli)
+test-rasa-cli: envs train
+	$(PY) -m pytest tests/rasa_cli
+
+test: envs lint types check test-unit train test-dialogues test-rasa-cli test-e2e test-faults test-marketer test-browser test-production audit
 
 lock:
 	scripts/lock.sh

@@ -110,6 +110,9 @@ def ensure_model(cache: Path = CACHE) -> StarterModel:
                 indent=2,
             )
         )
+    # The starter's test stories are not needed to serve it, and `rasa test` run from our root would find them
+    # (Rasa walks the whole tree for test_*.yml files), so the cached copy keeps none.
+    shutil.rmtree(project / "tests", ignore_errors=True)
     models = sorted((project / "models").glob("*.tar.gz"))
     if not models:
         raise RuntimeError(f"no trained starter model in {project / 'models'}")

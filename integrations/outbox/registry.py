@@ -1,5 +1,8 @@
 """Which channels are enabled: the local log always; real channels when `.env` configures them.
 
+The webhook is enabled by WEBHOOK_URL; WEBHOOK_SECRET alone enables nothing, because the first `make run`
+writes a secret into every `.env` (scripts/ensure_env.py), ready for the day a receiver's URL is set.
+
 A channel that is half configured (a webhook URL without its secret, a malformed secret or URL) is still
 enabled, as a channel whose deliveries fail permanently with the reason: its notifications are kept as
 dead letters that can be retried once the configuration is fixed, instead of never being written.
@@ -64,7 +67,7 @@ def _remote_channels(values: tuple[tuple[str, str], ...]) -> dict[str, Channel]:
         channels["slack"] = _checked("slack", env["SLACK_WEBHOOK_URL"]) or SlackChannel(
             env["SLACK_WEBHOOK_URL"], timeout
         )
-    if env["WEBHOOK_URL"] or env["WEBHOOK_SECRET"]:
+    if env["WEBHOOK_URL"]:
         channels["webhook"] = _webhook(env, timeout)
     if env["HUBSPOT_TOKEN"]:
         base_url = env["HUBSPOT_BASE_URL"] or DEFAULT_BASE_URL
@@ -83,8 +86,6 @@ def _remote_channels(values: tuple[tuple[str, str], ...]) -> dict[str, Channel]:
 
 
 def _webhook(env: Mapping[str, str], timeout: Timeout) -> Channel:
-    if not env["WEBHOOK_URL"]:
-        return MisconfiguredChannel("webhook", "WEBHOOK_SECRET is set but WEBHOOK_URL is not")
     if not env["WEBHOOK_SECRET"]:
         return MisconfiguredChannel("webhook", "WEBHOOK_URL is set but WEBHOOK_SECRET is not (messages must be signed)")
     problem = _checked("webhook", env["WEBHOOK_URL"])

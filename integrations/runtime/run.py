@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -17,14 +18,20 @@ from integrations.runtime.supervise import Process, Supervisor
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shell", action="store_true", help="chat in this terminal instead of the web page")
+    parser.add_argument(
+        "--actions", action="store_true", help="only the action server, in the foreground (`make actions`)"
+    )
     args = parser.parse_args()
     try:
         config = StackConfig.from_env()
     except ValueError as error:  # e.g. an ALLOWED_ORIGINS entry that is not an origin
         sys.exit(f"error: {error} (in .env or the environment)")
+    if args.actions:
+        run_action_server(config)
     stack = Stack(config, web=not args.shell)
     started = time.monotonic()
     print("==> starting the action server, Rasa and the demo page (first start takes about a minute)")
+    print(f"    model: {shown(config.model)} (the newest in models/)")
     try:
         stack.start()
     except (RuntimeError, TimeoutError) as error:
@@ -47,6 +54,26 @@ def main() -> None:
     print(f"  Rep notifications:   {config.outbox_log}")
     print(f"  Logs:                {stack.log_dir}\n")
     serve_until_interrupted(lambda: stack.processes, stack.stop, stack.log_dir, stack.restart)
+
+
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def run_action_server(config: StackConfig) -> None:
+    """`make actions`: what `rasa run actions` does (rasa-sdk's server on the actions package, port 5055 by
+    default), in this project's action-server environment, with `.env`'s port, token and database, on
+    127.0.0.1. Replaces this process, so Ctrl-C stops the server itself."""
+    stack = Stack(config, web=False)
+    try:
+        stack.check_settings()
+    except RuntimeError as error:
+        sys.exit(f"error: {error}")
+    command = stack.actions_command()
+    token = "required (ACTION_SERVER_TOKEN in .env)" if config.action_token else "not set: calls are not checked"
+    print(f"==> action server on http://127.0.0.1:{config.actions_port}/webhook, X-Action-Token {token}", flush=True)
+    os.chdir(ROOT)
+    os.execve(command[0], command, stack.env())
 
 
 def serve_until_interrupted(

@@ -28,7 +28,8 @@ RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 # Rasa's own command line with our fix for its slowest hot path (integrations/rasa/server.py).
 RASA_COMMAND = (str(RASA_PYTHON), "-m", "integrations.rasa.server")
 ACTIONS_PYTHON = ROOT / ".venvs" / "actions" / "bin" / "python"
-MODEL = ROOT / "models" / "leadbot.tar.gz"
+MODELS = ROOT / "models"
+MODEL = MODELS / "leadbot.tar.gz"  # what `make train` writes; the tests and the production mode use it
 ACTION_TOKEN_HEADER = "X-Action-Token"  # checked by integrations/action_server.py
 
 
@@ -64,6 +65,7 @@ class StackConfig:
             database_url=settings.sqlite_absolute(settings.value("DATABASE_URL")),
             outbox_log=settings.path("OUTBOX_LOG"),
             cors_origins=cors_origins,
+            model=newest_model(),
         )
 
     @property
@@ -82,6 +84,13 @@ class StackConfig:
     def allowed_origins(self) -> tuple[str, ...]:
         """Origins whose pages may talk to Rasa from a browser (CORS and the socketio channel's origin check)."""
         return self.cors_origins or demo_origins(self.web_port)
+
+
+def newest_model(models: Path = MODELS) -> Path:
+    """The model `rasa shell` or `rasa run` would pick: the newest .tar.gz in models/ (Rasa's get_latest_model
+    compares the files' ctime too), so a model from plain `rasa train` is used once it is the newest."""
+    trained = [path for path in models.glob("*.tar.gz") if path.is_file()]
+    return max(trained, key=lambda path: path.stat().st_ctime) if trained else MODEL
 
 
 def sql_tracker_store(url: str) -> dict[str, Any]:
@@ -103,6 +112,8 @@ def write_endpoints(config: StackConfig) -> Path:
     endpoints["action_endpoint"]["url"] = (
         config.action_endpoint_url or f"http://127.0.0.1:{config.actions_port}/webhook"
     )
+    # the root file's ${ACTION_SERVER_TOKEN} is for Rasa's own commands; this stack writes its token itself
+    endpoints["action_endpoint"].pop("headers", None)
     if config.action_token:
         endpoints["action_endpoint"]["headers"] = {ACTION_TOKEN_HEADER: config.action_token}
     if config.tracker_store:
@@ -202,19 +213,21 @@ class Stack:
             preexec_fn=start_child,
         )
 
+    def actions_command(self) -> list[str]:
+        """rasa-sdk's server (with the token check) on the actions package, as `rasa run actions` would run it."""
+        return [
+            str(ACTIONS_PYTHON),
+            "-m",
+            "integrations.action_server",
+            "--actions",
+            "bot.actions",
+            "--port",
+            str(self.config.actions_port),
+        ]
+
     def start_actions(self) -> None:
-        self._spawn(
-            "actions",
-            [
-                str(ACTIONS_PYTHON),
-                "-m",
-                "integrations.action_server",
-                "--actions",
-                "bot.actions",
-                "--port",
-                str(self.config.actions_port),
-            ],
-        )
+        self.check_settings()  # first of every start, `make run`'s and `make production`'s alike
+        self._spawn("actions", self.actions_command())
 
     def start_rasa(self) -> None:
         endpoints = write_endpoints(self.config)
@@ -245,6 +258,17 @@ class Stack:
             os.killpg(old.pid, signal.SIGTERM)
             old.wait(timeout=15)
         self._spawn(name, self.commands[name], append_log=True)
+
+    def check_settings(self) -> None:
+        """Refuse to start with settings that would fail every delivery (RuntimeError, with how to fix them)."""
+        from integrations.outbox.channels.webhook import secret_bytes
+
+        secret = self.env().get("WEBHOOK_SECRET", "").strip()
+        if secret:
+            try:
+                secret_bytes(secret)
+            except ValueError as error:
+                raise RuntimeError(f"WEBHOOK_SECRET in .env {error}") from None
 
     def start(self, timeout: float = 240.0) -> Stack:
         self.start_actions()

