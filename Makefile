@@ -29,6 +29,7 @@ help:
 	@echo "Tests (CONTRIBUTING.md)"
 	@echo "  make test             every suite below, then the dependency audit"
 	@echo "  make lint             ruff check and format check"
+	@echo "  make types            mypy over bot, integrations, scripts and bench"
 	@echo "  make format           format and lint-fix with ruff"
 	@echo "  make validate         rasa data validate on the project's files"
 	@echo "  make test-unit        unit tests (tests/unit)"

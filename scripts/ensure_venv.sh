@@ -41,7 +41,8 @@ step "creating $target with $("$python_bin" -V)"
 step "installing the pinned packages of $* (uv pip sync, every hash checked)"
 "$uv" pip sync --quiet --require-hashes --python "$target/bin/python" "$@"
 step "installing pip and the project itself (editable)"
-"$uv" pip install --quiet --python "$target/bin/python" "pip==24.3.1"
+# pip for `pip check` and the audit: the lock's own pin when it has one (pip-audit's needs), else this one
+grep -q "^pip==" "$@" || "$uv" pip install --quiet --python "$target/bin/python" "pip==24.3.1"
 "$uv" pip install --quiet --python "$target/bin/python" --no-deps --no-build-isolation -e .
 step "checking that the installed packages fit together (pip check)"
 "$target/bin/python" -m pip check >/dev/null || { "$target/bin/python" -m pip check; exit 1; }

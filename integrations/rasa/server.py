@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
-
-from jsonschema import validators
-from jsonschema.exceptions import best_match
 
 from integrations import settings
 from integrations.rasa.timeouts import action_timeout_seconds
@@ -66,6 +65,9 @@ class CoolDown:
 
 def install() -> None:
     """Replace RemoteAction's per-call schema check with a validator compiled once."""
+    # Imported here, like Rasa: the module also serves as the `rasa` script of an environment without them.
+    from jsonschema import validators
+    from jsonschema.exceptions import best_match
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
 
@@ -121,12 +123,35 @@ def bound_action_calls(timeout: float | None = None) -> None:
     RemoteAction.run = run  # type: ignore[method-assign]
 
 
+PROJECT_STORIES = "tests/stories"
+
+
+def with_project_defaults(argv: list[str], cwd: Path) -> list[str]:
+    """`rasa test` from the project's root evaluates the project's stories, not every test_*.yml under `.`.
+
+    Rasa 3.6 searches "." by default, following links, so it would also find the starter bot's stories
+    inside .venvs/ and the deliberately broken fixtures of tests/marketer.
+    """
+    if len(argv) > 1 and argv[1] == "test" and (cwd / PROJECT_STORIES).is_dir():
+        given = any(arg in ("-s", "--stories") or arg.startswith("--stories=") for arg in argv[2:])
+        if not given:
+            return [*argv, "--stories", PROJECT_STORIES]
+    return argv
+
+
 def main() -> None:
+    """Rasa's own command line (`rasa run`, `rasa shell`, `rasa test`, ...) with the fixes above.
+
+    It is the `rasa` command of the Rasa environment (pyproject.toml `[project.scripts]`).
+    """
+    try:
+        from rasa.__main__ import main as rasa_main
+    except ImportError:
+        sys.exit("rasa: this environment has no Rasa; use .venvs/rasa/bin/rasa (make envs builds it)")
     settings.load_env()  # before the channels and the lock store read their limits
     install()
     bound_action_calls()
-    from rasa.__main__ import main as rasa_main
-
+    sys.argv = with_project_defaults(sys.argv, Path.cwd())
     rasa_main()
 
 

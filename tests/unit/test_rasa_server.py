@@ -124,3 +124,15 @@ def test_without_the_bound_rasa_waits_far_longer_and_raises_what_it_does_not_han
     """What bound_action_calls() fixes: Rasa's own 300 s wait (cut here at 8 s by the subprocess limit)."""
     with pytest.raises(subprocess.TimeoutExpired):
         run_against_hung_server("rasa", "1.5", limit=8)
+
+
+def test_rasa_test_from_the_root_evaluates_the_project_stories(tmp_path) -> None:
+    from integrations.rasa.server import with_project_defaults
+
+    (tmp_path / "tests" / "stories").mkdir(parents=True)
+    assert with_project_defaults(["rasa", "test"], tmp_path) == ["rasa", "test", "--stories", "tests/stories"]
+    assert with_project_defaults(["rasa", "test", "core"], tmp_path)[-2:] == ["--stories", "tests/stories"]
+    assert with_project_defaults(["rasa", "test", "-s", "x"], tmp_path) == ["rasa", "test", "-s", "x"]
+    assert with_project_defaults(["rasa", "test", "--stories=x"], tmp_path) == ["rasa", "test", "--stories=x"]
+    assert with_project_defaults(["rasa", "shell"], tmp_path) == ["rasa", "shell"]
+    assert with_project_defaults(["rasa", "test"], tmp_path / "tests") == ["rasa", "test"]  # not a project root
