@@ -23,11 +23,11 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from bot.evaluation import evaluate
+from integrations.runtime.stack import RASA_BIN, Stack
+from tests.support.ports import port
 
-from bot.evaluation import evaluate  # noqa: E402
-from integrations.runtime.stack import RASA_BIN, Stack  # noqa: E402
-from tests.support.ports import port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PORT = port(15905)  # shifted by TEST_PORT_OFFSET, like the test suites' ports
 LATENCY_SAMPLES = 300

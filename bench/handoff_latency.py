@@ -17,12 +17,12 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.conversations import SQL_ANSWERS, letters
+from integrations.runtime.stack import Stack, StackConfig
+from integrations.store.migrate import upgrade
+from tests.support.receivers import Receivers
 
-from bench.conversations import SQL_ANSWERS, letters  # noqa: E402
-from integrations.runtime.stack import Stack, StackConfig  # noqa: E402
-from integrations.store.migrate import upgrade  # noqa: E402
-from tests.support.receivers import Receivers  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def say(url: str, sender: str, text: str) -> list[dict]:

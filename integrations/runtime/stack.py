@@ -18,11 +18,14 @@ from typing import IO, Any
 import requests
 import yaml
 
+import integrations
 from integrations import settings
 from integrations.private_files import private_dir, private_file, write_private
 from integrations.rasa.origins import demo_origins, parse_origins
 
 ROOT = Path(__file__).resolve().parents[2]
+# Where the environments' editable install points; differs from ROOT only for a copy of the project.
+INSTALLED_ROOT = Path(integrations.__file__).resolve().parents[1]
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 # Rasa's own command line with our fix for its slowest hot path (integrations/rasa/server.py).
@@ -172,8 +175,10 @@ class Stack:
 
     @staticmethod
     def base_env() -> dict[str, str]:
-        """Environment for any process of the project: quiet (the project itself is installed in both environments)."""
+        """Environment for any process of the project: quiet, and importing this checkout's code."""
         env = dict(os.environ)
+        if ROOT != INSTALLED_ROOT:  # a copy of the project run with another checkout's environments (tests/marketer)
+            env["PYTHONPATH"] = str(ROOT)
         env.update(
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             TF_CPP_MIN_LOG_LEVEL="3",

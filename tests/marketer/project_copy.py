@@ -133,7 +133,7 @@ def train(root: Path) -> float:
 def stack_module(root: Path) -> ModuleType:
     """The copy's integrations/runtime/stack.py, so its processes run from the copy (its files, its code)."""
     name = f"stack_copy_{abs(hash(root))}"
-    spec = importlib.util.spec_from_file_location(name, root / "scripts" / "stack.py")
+    spec = importlib.util.spec_from_file_location(name, root / "integrations" / "runtime" / "stack.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
