@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "marketers.md"
@@ -138,6 +140,22 @@ def stack_module(root: Path) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def copy_config(stack: ModuleType, root: Path, **overrides: Any) -> Any:
+    """The copy's StackConfig: free ports, a random token, databases and the outbox log in the copy's var/."""
+    state = root / "var"
+    values: dict[str, Any] = dict(
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        web_port=free_port(),
+        rasa_token=secrets.token_urlsafe(16),
+        database_url=f"sqlite:///{state / 'leads.db'}",
+        tracker_db=state / "tracker.db",
+        outbox_log=state / "outbox.log",
+        state_dir=state,
+    )
+    return stack.StackConfig(**(values | overrides))
 
 
 def free_port() -> int:

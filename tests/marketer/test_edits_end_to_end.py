@@ -9,7 +9,6 @@ times are written to tests/reports/marketer/edit_loop.json (quoted in docs/marke
 from __future__ import annotations
 
 import json
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,8 +24,8 @@ from tests.marketer.chat import Chat
 from tests.marketer.project_copy import (
     ROOT,
     apply_recipe,
+    copy_config,
     copy_project,
-    free_port,
     replace_once,
     run_check,
     stack_module,
@@ -70,19 +69,9 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def running(edited: Path) -> Iterator[Running]:
     TIMINGS["training_of_the_edited_copy_s"] = round(train(edited), 1)
     stack = stack_module(edited)
-    state = edited / "var"
-    config = stack.StackConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        rasa_token=secrets.token_urlsafe(16),
-        database_url=f"sqlite:///{state / 'leads.db'}",
-        tracker_db=state / "tracker.db",
-        outbox_log=state / "outbox.log",
-        state_dir=state,
-    )
+    config = copy_config(stack, edited)
     upgrade(config.database_url)
-    processes = stack.Stack(config, log_dir=state / "logs", web=False)
+    processes = stack.Stack(config, log_dir=config.state_dir / "logs", web=False)
     try:
         processes.start()
         yield Running(edited, config.rasa_url, config.rasa_token)

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import os
-import secrets
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ import pytest
 
 from integrations.store.migrate import upgrade
 from tests.marketer.chat import Chat
-from tests.marketer.project_copy import apply_recipe, copy_project, free_port, stack_module, train
+from tests.marketer.project_copy import apply_recipe, copy_config, copy_project, stack_module, train
 from tests.support.receivers import Received, Receivers
 
 WORDS = "we're about 500 people"
@@ -56,20 +55,9 @@ def qualified(tmp_path_factory: pytest.TempPathFactory, slack: Receivers) -> Ite
     apply_recipe(root)
     train(root)
     stack = stack_module(root)
-    state = root / "var"
-    config = stack.StackConfig(
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=free_port(),
-        rasa_token=secrets.token_urlsafe(16),
-        database_url=f"sqlite:///{state / 'leads.db'}",
-        tracker_db=state / "tracker.db",
-        outbox_log=state / "outbox.log",
-        state_dir=state,
-        extra_env={"SLACK_WEBHOOK_URL": f"{slack.base}/slack/services/T0/B0/x"},
-    )
+    config = copy_config(stack, root, extra_env={"SLACK_WEBHOOK_URL": f"{slack.base}/slack/services/T0/B0/x"})
     upgrade(config.database_url)
-    processes = stack.Stack(config, log_dir=state / "logs", web=False)
+    processes = stack.Stack(config, log_dir=config.state_dir / "logs", web=False)
     try:
         processes.start()
         chat = Chat(config.rasa_url, config.rasa_token)
