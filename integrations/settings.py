@@ -15,6 +15,7 @@ it), so the Rasa process may use it too.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -151,19 +152,35 @@ def lenient_number(name: str) -> float:
         return float(VARIABLES[name].default)
 
 
+def lenient_integer(name: str) -> int:
+    """`integer(name)`, or the default when the value is unusable (limits a process must start with)."""
+    try:
+        return integer(name)
+    except ValueError:
+        return int(VARIABLES[name].default)
+
+
 def path(name: str) -> Path:
     """A file path; relative ones are relative to the project."""
     result = Path(value(name))
     return result if result.is_absolute() else PROJECT_ROOT / result
 
 
+_SQLITE_URL = re.compile(r"(?P<scheme>sqlite(?:\+\w+)?:///)(?P<database>[^?]*)(?P<query>\?.*)?", re.S)
+
+
 def sqlite_absolute(url: str) -> str:
-    """`sqlite:///relative.db` made relative to the project (other URLs unchanged)."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        relative = url.removeprefix("sqlite:///")
-        if relative and relative != ":memory:" and not relative.startswith("file:"):
-            return f"sqlite:///{PROJECT_ROOT / relative}"
-    return url
+    """A relative SQLite path (as in `.env.example`) made relative to the project, not to the caller.
+
+    Other databases, in-memory and `file:` URIs and absolute paths are returned unchanged.
+    """
+    match = _SQLITE_URL.fullmatch(url)
+    if match is None:
+        return url
+    database = match["database"]
+    if not database or database == ":memory:" or database.startswith("file:") or Path(database).is_absolute():
+        return url
+    return f"{match['scheme']}{PROJECT_ROOT / database}{match['query'] or ''}"
 
 
 @dataclass(frozen=True)

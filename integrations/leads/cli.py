@@ -20,7 +20,6 @@ from integrations.leads.queries import LeadFilter, NotFoundError, RefusedError
 from integrations.leads.transcript_links import InvalidLinkError, resolve, token_of
 from integrations.leads.transcripts import (
     TranscriptUnavailableError,
-    absolute_sqlite_url,
     load_transcript,
     sqlite_path,
     tracker_url,
@@ -159,7 +158,7 @@ def _filters(args: argparse.Namespace) -> LeadFilter:
 def lead_store_url() -> str:
     from integrations.settings import Settings  # also loads .env, which may set TRACKER_DB_URL
 
-    url = absolute_sqlite_url(Settings.from_env().database_url)
+    url = Settings.from_env().database_url  # a relative SQLite path already made the project's
     path = sqlite_path(url)
     if path is not None and not path.exists():
         raise CommandError(f"no lead store at {path}; create it with `make migrate`")

@@ -31,23 +31,8 @@ class Line:
     buttons: tuple[str, ...] = ()
 
 
-def absolute_sqlite_url(url: str) -> str:
-    """A relative SQLite path (as in `.env.example`) is relative to the repository, not to the caller."""
-    parsed = make_url(url)
-    database = parsed.database
-    if (
-        not parsed.drivername.startswith("sqlite")
-        or not database
-        or database == ":memory:"
-        or database.startswith("file:")
-        or Path(database).is_absolute()
-    ):
-        return url
-    return parsed.set(database=str(settings.PROJECT_ROOT / database)).render_as_string(hide_password=False)
-
-
 def tracker_url() -> str:
-    return absolute_sqlite_url(settings.value("TRACKER_DB_URL"))
+    return settings.sqlite_absolute(settings.value("TRACKER_DB_URL"))
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -165,3 +165,14 @@ def test_rasa_process_reads_its_channel_limits_from_env_file(tmp_path: Path) -> 
         text=True,
     ).stdout
     assert out.split()[-1] == "321"
+
+
+def test_relative_sqlite_paths_belong_to_the_project_and_others_stay() -> None:
+    root = settings.PROJECT_ROOT
+    assert settings.sqlite_absolute("sqlite:///var/leads.db") == f"sqlite:///{root / 'var/leads.db'}"
+    assert (
+        settings.sqlite_absolute("sqlite+pysqlite:///var/t.db?timeout=5")
+        == f"sqlite+pysqlite:///{root}/var/t.db?timeout=5"
+    )
+    for unchanged in ("sqlite:////abs/leads.db", "sqlite:///:memory:", "sqlite://", "postgresql://h/db"):
+        assert settings.sqlite_absolute(unchanged) == unchanged
