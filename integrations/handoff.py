@@ -17,12 +17,14 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from tenacity import (
+    RetryCallState,
     retry,
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
     wait_random_exponential,
 )
+from tenacity.stop import stop_base
 
 from integrations.answers import Answer
 from integrations.handoff_limits import HandoffLimitedError, HandoffLimits, check_and_record
@@ -53,7 +55,6 @@ __all__ = [
     "Answer",
     "Conversation",
     "HandedOver",
-    "HandoffSettings",
     "HumanRequested",
     "LeadRecord",
     "hand_over",
@@ -62,9 +63,6 @@ __all__ = [
     "store_handoff_request",
     "store_lead",
 ]
-
-
-HandoffSettings = Settings  # what the door needs: integrations/settings.py
 
 
 # --- the door --------------------------------------------------------------------------------------------------------
@@ -83,7 +81,7 @@ class HandedOver:
         return self.lead_id is not None
 
 
-def hand_over(lead: LeadRecord, settings: HandoffSettings) -> HandedOver:
+def hand_over(lead: LeadRecord, settings: Settings) -> HandedOver:
     """Store the lead and queue its notifications (a hot lead gets its rep), then deliver them at once.
 
     A database that stays down past the retries does not lose the lead: it is spooled, and the
@@ -132,7 +130,7 @@ def request_human(
     conversation: Conversation,
     reason: str = HUMAN_REQUESTED,
     *,
-    settings: HandoffSettings,
+    settings: Settings,
     now: datetime | None = None,
 ) -> HumanRequested:
     """Alert the next rep in turn at once (within the hand-off limits) with the transcript so far.
@@ -180,7 +178,7 @@ def request_human(
     return HumanRequested(outcome.rep, outcome.limited)
 
 
-def replay_spooled(settings: HandoffSettings, channels: list[str]) -> int:
+def replay_spooled(settings: Settings, channels: list[str]) -> int:
     """Store what the spool holds (leads and hand-offs), one attempt each: the dispatcher's next round retries."""
     return replay_spool(
         settings.lead_spool,
@@ -189,7 +187,7 @@ def replay_spooled(settings: HandoffSettings, channels: list[str]) -> int:
     )
 
 
-def _channels(settings: HandoffSettings) -> list[str]:
+def _channels(settings: Settings) -> list[str]:
     return list(configured_channels(settings.outbox_log))
 
 
@@ -203,7 +201,7 @@ def _spool_lead(spool: Path, record: LeadRecord) -> None:
         logger.exception("ALERT lead of conversation %s LOST: could not spool it either", record.conversation_id)
 
 
-def _spool_handoff(settings: HandoffSettings, request: dict[str, Any], now: datetime) -> str | None:
+def _spool_handoff(settings: Settings, request: dict[str, Any], now: datetime) -> str | None:
     """Spool a hand-off; "conversation" if one of this conversation is spooled already (the limit holds)."""
     since = now - timedelta(minutes=settings.handoff_limits.conversation_minutes)
     conversation_id = request["conversation_id"]
@@ -217,7 +215,7 @@ def _spool_handoff(settings: HandoffSettings, request: dict[str, Any], now: date
     return None
 
 
-def _store_spooled_lead(settings: HandoffSettings, channels: list[str], record: LeadRecord) -> None:
+def _store_spooled_lead(settings: Settings, channels: list[str], record: LeadRecord) -> None:
     once = store_lead.retry_with(stop=stop_after_attempt(1))
     once(
         settings.database_url,
@@ -228,7 +226,7 @@ def _store_spooled_lead(settings: HandoffSettings, channels: list[str], record: 
     )
 
 
-def _store_spooled_handoff(settings: HandoffSettings, channels: list[str], request: dict[str, Any]) -> None:
+def _store_spooled_handoff(settings: Settings, channels: list[str], request: dict[str, Any]) -> None:
     """One attempt to store a spooled hand-off request, at the time it was made (for its limits)."""
     once = store_handoff_request.retry_with(stop=stop_after_attempt(1))
     once(
@@ -264,11 +262,21 @@ def _spooled_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
 # --- behind the door: one transaction each ---------------------------------------------------------------------------
 
+
+class _PastTheBudget(stop_base):
+    """tenacity's stop_after_delay, with the budget read at each try rather than once at import."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return stop_after_delay(lead_store_budget_seconds())(retry_state)
+
+
+_past_the_budget = _PastTheBudget()
+
 # A database that is briefly locked or restarting is retried for a few seconds, within the time Rasa waits for
 # the action (integrations/rasa/timeouts.py): past it the caller spools the lead and still answers the visitor.
 _db_retry = retry(
     retry=retry_if_exception_type(OperationalError),
-    stop=stop_after_attempt(5) | stop_after_delay(lead_store_budget_seconds()),
+    stop=stop_after_attempt(5) | _past_the_budget,
     wait=wait_random_exponential(multiplier=0.1, max=1.5),
     reraise=True,
 )
