@@ -87,15 +87,6 @@ def too_long_text(max_chars: int) -> str:
     )
 
 
-def _int_env(name: str, default: int) -> int:
-    """The setting `name` as a positive whole number; an unusable value is `default` (the channel must start)."""
-    try:
-        value = int(settings.value(name))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def valid_conversation_id(value: object) -> str | None:
     """`value` if it is a usable conversation or message id, else None.
 
@@ -163,11 +154,11 @@ class Limits:
     def from_env(cls) -> Limits:
         exempt = settings.value("RATE_LIMIT_EXEMPT_IPS")
         return cls(
-            max_chars=_int_env("MAX_MESSAGE_CHARS", 2000),
-            per_sender=_int_env("RATE_LIMIT_PER_MINUTE", 30),
-            per_ip=_int_env("RATE_LIMIT_PER_IP_PER_MINUTE", 120),
+            max_chars=settings.lenient_integer("MAX_MESSAGE_CHARS"),
+            per_sender=settings.lenient_integer("RATE_LIMIT_PER_MINUTE"),
+            per_ip=settings.lenient_integer("RATE_LIMIT_PER_IP_PER_MINUTE"),
             exempt_ips=frozenset(ip.strip() for ip in exempt.split(",") if ip.strip()),
-            max_request_bytes=_int_env("MAX_REQUEST_BYTES", 65536),
+            max_request_bytes=settings.lenient_integer("MAX_REQUEST_BYTES"),
         )
 
 
