@@ -11,12 +11,13 @@ from typing import Any
 
 import requests
 
-from bot.actions.understanding import CLAUSE_MASS, question_answered
+from bot.actions.amounts import parse_budget_amount
+from bot.actions.understanding import CLAUSE_MASS, budget_answer, question_answered
 
 logger = logging.getLogger(__name__)
 
 CLAUSE_SPLIT = re.compile(r"[,;.!?]+\s*|\s+(?:and|but|so|plus|also|with)\s+", re.IGNORECASE)
-MAX_CLAUSES = 5
+MAX_CLAUSES = 8
 PARSE_TIMEOUT_SECONDS = 2.0
 COMPANY_AFTER_ROLE = re.compile(
     r"\b(?:at|from|for|with)\s+(?P<company>[A-Z][\w&'.-]*(?:\s+(?:&\s+)?[A-Z][\w&'.-]*){0,3})"
@@ -65,10 +66,18 @@ def clause_answers(text: str, client: NluClient) -> dict[str, ClauseAnswer]:
         message = client.parse(clause)
         if message is None:
             return answers
-        found = question_answered(message, CLAUSE_MASS)
+        found = question_answered(message, CLAUSE_MASS) or amount_answer(clause, message)
         if found and found[0] not in answers:
             answers[found[0]] = ClauseAnswer(found[0], found[1], clause, message)
     return answers
+
+
+def amount_answer(clause: str, message: dict[str, Any]) -> tuple[str, str] | None:
+    """("budget", category) for a clause that states an amount ("this is my budget (~2k/mo)")."""
+    if not parse_budget_amount(clause):
+        return None
+    category, _ = budget_answer(message, asked=True)
+    return ("budget", category) if category else None
 
 
 def company_in_role_statement(text: str) -> str | None:

@@ -26,6 +26,29 @@ FRACTIONS = ((re.compile(r"\b(\d+) and a half\b", re.I), r"\1.5"), (re.compile(r
 COUPLE = re.compile(r"\b(?:a )?couple (?:of )?", re.I)
 FEW = re.compile(r"\b(?:a )?few ", re.I)
 
+# "15k a year", "500 leads/mo", "€80 per seat per month": how often money is paid or things happen,
+# not when the visitor wants a solution.
+BILLING_PERIOD_RE = re.compile(
+    r"(\d(?:[\d.,']*\d)?\s*(?:k|m|mm|grand|thousand|million)?\s*(?:[a-z€$£]{1,8}\s*)?)"
+    r"(?:a|an|per|each|every|/|for the|for this|for next)\s*(?:(?:seat|user|head|licen[cs]e)\s*(?:a|an|per|/)\s*)?"
+    r"(?:years?|yrs?|months?|mos?|weeks?|wks?|quarters?)\b"
+    r"|\b(?:monthly|annually|yearly|weekly|quarterly|per annum)\b",
+    re.IGNORECASE,
+)
+# "it takes us 2 days", "they wait a week for a reply": a duration of something happening now.
+PRESENT_DURATION_RE = re.compile(
+    r"\b(?:takes?|took|taking|wait(?:s|ing)?|waited|sits?|sitting|lasts?|spends?|spending|after|ago"
+    r"|for the (?:last|past))"
+    r"\s+(?:\w+\s+){0,2}?(?:\d+|an?|one|two|three|four|five|six|several|few|couple)\s+(?:\w+\s+)?"
+    r"(?:days?|weeks?|months?|hours?|years?)\b",
+    re.IGNORECASE,
+)
+
+
+def without_billing_periods(text: str) -> str:
+    return BILLING_PERIOD_RE.sub(lambda match: match.group(1) or "", text or "")
+
+
 # Category boundaries of docs/design.md section 4: immediate within about a month, quarter one to three months.
 IMMEDIATE_MAX_DAYS = 35
 QUARTER_MAX_DAYS = 100
@@ -67,6 +90,24 @@ MAX_TIMELINE_CHARS = 200
 
 def days_until(text: str, today: date | None = None) -> float | None:
     today = today or date.today()
-    text = (text or "")[:MAX_TIMELINE_CHARS]
+    text = without_billing_periods((text or "")[:MAX_TIMELINE_CHARS])
     days = explicit_duration_days(text)
     return days if days is not None else named_period_days(text, today)
+
+
+# "in 6 weeks", "within 2 months", "by March", "next quarter": a date or duration said as when.
+FUTURE_MARKER_RE = re.compile(
+    r"\b(?:in|within|by|before|until|till|next|starting|from now|this|end of|live|launch|ready|in place|asap)\b",
+    re.IGNORECASE,
+)
+
+
+def future_timeline(text: str, today: date | None = None) -> str | None:
+    """The timeline category of a date or duration said as when the visitor wants a solution ("we need
+    it within 2 months"), or None: billing periods ("15k a year") and how long something takes now
+    ("it takes us 2 days") are no timeline."""
+    text = without_billing_periods((text or "")[:MAX_TIMELINE_CHARS])
+    if PRESENT_DURATION_RE.search(text) or not FUTURE_MARKER_RE.search(text):
+        return None
+    days = explicit_duration_days(text)
+    return timeline_category(days) if days is not None else None

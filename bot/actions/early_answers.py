@@ -14,6 +14,8 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.amounts import parse_budget_amount
 from bot.actions.clauses import NluClient, clause_answers, company_in_role_statement
+from bot.actions.durations import future_timeline
+from bot.actions.needs import states_firm_need
 from bot.actions.understanding import (
     CORRECTION_MASS,
     UNASKED_MASS,
@@ -21,6 +23,7 @@ from bot.actions.understanding import (
     is_interruption,
     question_answered,
     question_names,
+    says_none,
 )
 from integrations.settings import Settings
 
@@ -54,22 +57,35 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         message = tracker.latest_message or {}
         text = (message.get("text") or "").strip()
-        if not text or text.startswith("/") or is_interruption(message):
+        if not text or text.startswith("/") or already_read(tracker):
             return []
         open_question = tracker.get_slot("requested_slot") if tracker.active_loop.get("name") else None
+        answered = {question: tracker.get_slot(question) for question in question_names()}
         events: list[SlotSet] = []
+        if open_question != "need" and "need" in answered and answered["need"] is None and states_firm_need(text):
+            # "Can I talk to sales? We need a bot that qualifies visitors": a side question or request
+            # does not hide the need stated with it.
+            events += _slot_events("need", "defined", text, domain)
+        if is_interruption(message):
+            return events
         corrected: list[str] = []
 
-        answered = {question: tracker.get_slot(question) for question in question_names()}
         cue = is_correction_cue(text)
         whole = question_answered(message, CORRECTION_MASS if cue else UNASKED_MASS)
-        if whole and whole[0] != open_question:
+        if whole and whole[0] != open_question and not _taken(events, whole[0]):
             question, category = whole
             # While a contact detail is asked (a name, a company), only an explicit correction counts.
-            if answered[question] != category and (cue or open_question not in CONTACT_QUESTIONS):
+            to_none = answered[question] is not None and category == "none" and not says_none(question, text)
+            if answered[question] != category and (cue or open_question not in CONTACT_QUESTIONS) and not to_none:
                 events += _slot_events(question, category, text, domain)
                 if answered[question] is not None:
                     corrected.append(question)
+        went_elsewhere = bool(whole and whole[0] != open_question and _taken(events, whole[0]))
+
+        timeline = future_timeline(text)
+        if timeline and open_question not in ("timeline", *CONTACT_QUESTIONS) and answered.get("timeline") is None:
+            if not _taken(events, "timeline"):
+                events += _slot_events("timeline", timeline, text, domain)  # "we need it within 2 months"
 
         if len(text.split()) >= 4:
             settings = Settings.from_env()
@@ -78,9 +94,21 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
             client = NluClient(settings.rasa_url, settings.rasa_token)
             found = await asyncio.to_thread(clause_answers, text, client)
             for question, answer in found.items():
-                already = any(event["name"] == question for event in events)
-                if question == open_question or already or tracker.get_slot(question) is not None:
-                    continue  # clauses only fill questions that are still open, never overwrite
+                previous = tracker.get_slot(question)
+                if _taken(events, question):
+                    continue
+                if question == open_question:
+                    # The open question is answered here only when the whole message went to another one
+                    # ("probably 2 months. oh and the budget is actually approved now"); else the form reads it.
+                    if went_elsewhere and previous is None:
+                        events += _slot_events(question, answer.category, answer.text, domain)
+                    continue
+                if previous is not None:
+                    # A clause changes an earlier answer only when it says so ("sorry, I meant 2 weeks").
+                    if previous != answer.category and is_correction_cue(answer.text):
+                        events += _slot_events(question, answer.category, answer.text, domain)
+                        corrected.append(question)
+                    continue
                 events += _slot_events(question, answer.category, answer.text, domain)
             if "authority" in found and not tracker.get_slot("company"):
                 company = company_in_role_statement(found["authority"].text)
@@ -91,6 +119,26 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
             names = " and ".join(QUESTION_NAMES.get(question, question.replace("_", " ")) for question in corrected)
             dispatcher.utter_message(response="utter_correction_noted", corrected=names)
         return events
+
+
+# Actions that run before the message is acted on; any other action means it was read already.
+EXTRACTION_ACTIONS = frozenset({"action_listen", "action_extract_slots", "action_validate_slot_mappings"})
+
+
+def already_read(tracker: Tracker) -> bool:
+    """Whether this message was read already: Rasa extracts slots again when a form starts (the
+    contact form after the last BANT answer), and the message must not be read a second time with no
+    question open ("6 months. no wait, 6 weeks" would undo the corrected timeline)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") not in EXTRACTION_ACTIONS:
+            return True
+    return False
+
+
+def _taken(events: list[SlotSet], question: str) -> bool:
+    return any(event["name"] == question for event in events)
 
 
 def unanswered_questions(tracker: Tracker) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable, Dict, List
 
 from rasa_sdk import Tracker
@@ -11,7 +12,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions.clarify import CLARIFYING_SLOT, can_clarify, clarified_before, reading_is_clear
+from bot.actions.clauses import NluClient
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
+from bot.actions.self_corrections import corrected_part
 from bot.actions.understanding import (
     CORRECTION_MASS,
     UNASKED_MASS,
@@ -75,19 +78,37 @@ def best_reading(question: str, message: dict[str, Any]) -> str | None:
 
 
 def settled_category(
-    question: str, category: str | None, clear: bool, tracker: Tracker, domain: DomainDict
+    question: str,
+    category: str | None,
+    clear: bool,
+    tracker: Tracker,
+    domain: DomainDict,
+    message: dict[str, Any] | None = None,
 ) -> str | None:
     """The answer to keep, or None to leave the question open (for its follow-up, or asked again).
 
     Before the one follow-up, an unsure reading is not kept; after it, the best reading is.
     """
-    message = tracker.latest_message or {}
+    message = message or tracker.latest_message or {}
     if can_clarify(domain, question) and not clarified_before(tracker, question):
         unsure = category is None or not (clear or reading_is_clear(question, message, category))
         return None if unsure else category
     if category is None and tracker.get_slot(CLARIFYING_SLOT) == question and not is_interruption(message):
         return best_reading(question, message)
     return category
+
+
+async def messages_to_read(tracker: Tracker) -> list[dict[str, Any]]:
+    """What to read the open question's answer from, in order: when the visitor corrected themselves
+    inside the message ("6 months. no wait, 6 weeks"), first the corrected part alone, parsed by the
+    same model; then the whole message."""
+    message = tracker.latest_message or {}
+    tail = corrected_part(message.get("text") or "")
+    if not tail:
+        return [message]
+    settings = Settings.from_env()
+    parsed = await asyncio.to_thread(NluClient(settings.rasa_url, settings.rasa_token).parse, tail)
+    return [parsed, message] if parsed else [message]
 
 
 def is_requested(tracker: Tracker, slot: str) -> bool:
@@ -118,7 +139,7 @@ class ValidateQualificationForm(FormValidationAction):
 
     def _generic_extractor(self, question: str) -> Callable[..., Any]:
         async def extract(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
-            return self._extract_category(question, tracker, domain)
+            return await self._extract_category(question, tracker, domain)
 
         return extract
 
@@ -128,18 +149,20 @@ class ValidateQualificationForm(FormValidationAction):
 
         return validate
 
-    def _extract_category(self, slot: str, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    async def _extract_category(self, slot: str, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         # Only the open question is answered here; early answers and corrections of other
         # questions are taken by action_validate_slot_mappings (early_answers.py).
         if not is_requested(tracker, slot) or message_went_to_another_question(tracker, slot):
             return {}
-        message = tracker.latest_message
-        if slot == "timeline":
-            # a stated duration or date decides the timeline by the calendar: no follow-up needed
-            category, clear = timeline_reading(message, asked=True, answered=answered_so_far(tracker))
-        else:
-            category, clear = categorize(slot, message, asked=True, answered=answered_so_far(tracker)), False
-        category = settled_category(slot, category, clear, tracker, domain)
+        for message in await messages_to_read(tracker):
+            if slot == "timeline":
+                # a stated duration or date decides the timeline by the calendar: no follow-up needed
+                category, clear = timeline_reading(message, asked=True, answered=answered_so_far(tracker))
+            else:
+                category, clear = categorize(slot, message, asked=True, answered=answered_so_far(tracker)), False
+            if category is not None:
+                break
+        category = settled_category(slot, category, clear, tracker, domain, message)
         if category is None:
             return {}
         # Extra slots come first: rasa-sdk drops non-form slots it meets after the form slot's validation.
@@ -198,25 +221,28 @@ class ValidateQualificationForm(FormValidationAction):
     async def extract_need(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._extract_category("need", tracker, domain)
+        return await self._extract_category("need", tracker, domain)
 
     async def extract_authority(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._extract_category("authority", tracker, domain)
+        return await self._extract_category("authority", tracker, domain)
 
     async def extract_timeline(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        return self._extract_category("timeline", tracker, domain)
+        return await self._extract_category("timeline", tracker, domain)
 
     async def extract_budget(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if not is_requested(tracker, "budget") or message_went_to_another_question(tracker, "budget"):
             return {}
-        category, amount = budget_answer(tracker.latest_message, asked=True, answered=answered_so_far(tracker))
-        category = settled_category("budget", category, amount is not None, tracker, domain)
+        for message in await messages_to_read(tracker):
+            category, amount = budget_answer(message, asked=True, answered=answered_so_far(tracker))
+            if category is not None:
+                break
+        category = settled_category("budget", category, amount is not None, tracker, domain, message)
         if category is None:
             return {}
         slots: dict[str, Any] = {"budget_detail": verbatim_answer(tracker, domain, "budget")}

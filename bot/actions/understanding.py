@@ -13,8 +13,10 @@ from typing import Any, Mapping
 
 from bot.actions.amounts import BudgetAmount, parse_budget_amount
 from bot.actions.counts import category_by_count
-from bot.actions.durations import days_until, timeline_category
+from bot.actions.durations import PRESENT_DURATION_RE, days_until, timeline_category, without_billing_periods
+from bot.actions.needs import denies_need, states_need
 from bot.actions.policy_files import load_yaml, qualification_file
+from bot.actions.roles import stated_authority
 
 # Messages with these top intents are side questions or requests, never answers.
 INTERRUPTING_INTENTS = frozenset(
@@ -40,6 +42,12 @@ UNASKED_MASS = 0.8
 CORRECTION_MASS = 0.4
 CLAUSE_MASS = 0.4
 NEGATION_RE = re.compile(r"\b(?:no|not|zero|nothing|none|nope|never|nil)\b", re.IGNORECASE)
+# A "none" budget is said with one of these: "we have money for it" holds the topic but no negation.
+NO_MONEY_RE = re.compile(
+    r"\b(?:no|not|zero|nothing|none|nope|never|nil|nada|zilch|free|broke|freeze|frozen|cut|tight|penny|cent)\b"
+    r"|n't\b|\b0\b|[$€£]\s*0\b",
+    re.IGNORECASE,
+)
 
 
 def question_config() -> dict[str, Any]:
@@ -125,15 +133,59 @@ def category_shares(slot: str, message: Mapping[str, Any]) -> dict[str, float]:
     categories: list[str] = config["categories"]
     name, _ = top_intent(message)
     generic = config.get("generic_answers") or {}
-    decided = category_by_count(message.get("text") or "", config.get("number_ranges")) or generic.get(name or "")
+    decided = (
+        category_by_count(message.get("text") or "", config.get("number_ranges"))
+        or generic.get(name or "")
+        or stated_reading(slot, message.get("text") or "", category_scores(slot, message))
+    )
     clicked = category_of_intent(name)
     if (message.get("text") or "").startswith("/") and clicked and clicked[0] == slot:
         decided = clicked[1]
     if decided:
         return {category: float(category == decided) for category in categories}
-    scores = category_scores(slot, message)
+    scores = without_misread_none(slot, message.get("text") or "", category_scores(slot, message))
     total = sum(scores.values())
     return {category: (score / total if total > 0 else 0.0) for category, score in scores.items()}
+
+
+def stated_reading(slot: str, text: str, scores: Mapping[str, float] | None = None) -> str | None:
+    """A category the visitor's own words state outright, whatever NLU's ranking says: who decides
+    ("I decide for my team", "my boss signs"). Someone else deciding rules out the decision maker
+    only: a visitor "just collecting info" whose boss decides stays a researcher."""
+    if slot != "authority":
+        return None
+    stated = stated_authority(text)
+    if stated == "influencer" and scores and scores.get("researcher", 0.0) > scores.get("influencer", 0.0):
+        return "researcher"
+    return stated
+
+
+def none_is_misread(slot: str, text: str) -> bool:
+    """A "none" reading that the words do not support: a need stated in so many words ("we need lead
+    scoring for our team"), or a budget answer without any negation ("we have money for it")."""
+    if text.startswith("/"):
+        return False  # a clicked quick reply says what it means
+    if slot == "need":
+        return states_need(text)
+    if slot == "budget":
+        return not NO_MONEY_RE.search(text)
+    return False
+
+
+def says_none(slot: str, text: str) -> bool:
+    """Whether the words deny this question outright ("we don't need it", "no budget", "no rush"): a
+    correction to "none" needs that; a negation elsewhere in a message ("not 2 months") is not enough."""
+    if slot == "need":
+        return denies_need(text)
+    if slot == "budget":
+        return bool(NO_MONEY_RE.search(text)) and mentions_topic(slot, text)
+    return bool(NEGATION_RE.search(text)) and mentions_topic(slot, text)
+
+
+def without_misread_none(slot: str, text: str, scores: dict[str, float]) -> dict[str, float]:
+    if "none" in scores and none_is_misread(slot, text):
+        return {**scores, "none": 0.0}
+    return scores
 
 
 def categorize(
@@ -161,15 +213,22 @@ def categorize(
     generic = config.get("generic_answers") or {}
     if name in generic:
         return generic[name]
+    text = message.get("text") or ""
+    stated = stated_reading(slot, text, category_scores(slot, message))
+    if stated:
+        return stated
 
-    scores = category_scores(slot, message)
+    scores = without_misread_none(slot, text, category_scores(slot, message))
     best_category = max(scores, key=lambda category: scores[category])
     if top and top[0] != slot and confidence >= UNASKED_CONFIDENCE:
         previous = (answered or {}).get(top[0])
         if previous is not None and previous != top[1]:
             return None  # "actually our budget is approved now" while another question is open
-        if top[1] in categories:
-            return top[1]  # "none" means none whichever question NLU thought it answered
+        if top[1] == "none" and top[1] in categories and not none_is_misread(slot, text):
+            # "none" means none whichever question NLU thought it answered, unless the words are about
+            # that other question only ("we'd need approval for it" at the budget question).
+            if mentions_topic(slot, text) or not mentions_topic(top[0], text):
+                return top[1]
         if sum(scores.values()) < ABSENT_CONFIDENCE:
             return None  # a confident answer to another question; that one gets filled instead
     return best_category if scores[best_category] > 0 else None
@@ -183,10 +242,12 @@ def budget_answer(
     An amount stated without a negation ("about 20k", "CHF 12'000 a year") means money is available.
     """
     category = categorize("budget", message, asked, answered)
-    if category is None:
-        return None, None
     text = message.get("text") or ""
     amount = parse_budget_amount(text)
+    if category is None and asked and amount and not NEGATION_RE.search(text) and not is_interruption(message):
+        return "allocated", amount  # "15k a year": a stated amount answers the budget question
+    if category is None:
+        return None, None
     if amount and (category == "unknown" or (category == "none" and not NEGATION_RE.search(text))):
         category = "allocated"
     return category, amount
@@ -251,9 +312,27 @@ def question_answered(message: Mapping[str, Any], min_mass: float) -> tuple[str,
         category = budget_answer(message, asked=True)[0]
     else:
         category = categorize(question, message, asked=True)
-    if category == "none" and not mentions_topic(question, message.get("text") or ""):
+    text = message.get("text") or ""
+    if category == "none" and not mentions_topic(question, text):
         return None  # a negation about something else ("leads aren't followed up") is no "none" answer
+    if question_config()[question].get("unasked_only_with_topic") and not names_topic(question, text):
+        return None  # "help me find the right plan" says nothing about a budget
     return (question, category) if category else None
+
+
+def names_topic(question: str, text: str) -> bool:
+    """Whether the message is about this question at all: one of its topic words (`none_only_with`),
+    or for the budget a stated amount, for the timeline a date or duration that is not a billing
+    period ("15k a year") or the length of something that happens now ("it takes us 2 days")."""
+    if question == "budget" and parse_budget_amount(text):
+        return True
+    if question == "timeline":
+        text = without_billing_periods(text)
+        if PRESENT_DURATION_RE.search(text):
+            return False
+        if days_until(text) is not None:
+            return True
+    return mentions_topic(question, text)
 
 
 def mentions_topic(question: str, text: str) -> bool:
@@ -272,9 +351,12 @@ def is_correction_cue(text: str) -> bool:
 
 
 def correction_of(message: Mapping[str, Any], answered: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(question, new category) when the message changes an answer given before."""
-    min_mass = CORRECTION_MASS if is_correction_cue(message.get("text") or "") else UNASKED_MASS
-    found = question_answered(message, min_mass)
-    if found and answered.get(found[0]) is not None and answered[found[0]] != found[1]:
-        return found
-    return None
+    """(question, new category) when the message changes an answer given before; a change to "none"
+    only when the words deny that question outright."""
+    text = message.get("text") or ""
+    found = question_answered(message, CORRECTION_MASS if is_correction_cue(text) else UNASKED_MASS)
+    if not found or answered.get(found[0]) is None or answered[found[0]] == found[1]:
+        return None
+    if found[1] == "none" and not says_none(found[0], text):
+        return None
+    return found
