@@ -56,7 +56,7 @@ class NluClient:
             return None
 
 
-def clause_answers(text: str, client: NluClient) -> dict[str, ClauseAnswer]:
+def clause_answers(text: str, client: NluClient, open_question: str | None = None) -> dict[str, ClauseAnswer]:
     """The confident answer to each question found in the clauses of `text` (first clause wins)."""
     clauses = split_clauses(text)
     if len(clauses) < 2:
@@ -66,7 +66,7 @@ def clause_answers(text: str, client: NluClient) -> dict[str, ClauseAnswer]:
         message = client.parse(clause)
         if message is None:
             return answers
-        found = question_answered(message, CLAUSE_MASS) or amount_answer(clause, message)
+        found = question_answered(message, CLAUSE_MASS, open_question) or amount_answer(clause, message)
         if found and found[0] not in answers:
             answers[found[0]] = ClauseAnswer(found[0], found[1], clause, message)
     return answers

@@ -13,12 +13,14 @@ from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
 from bot.actions.amounts import parse_budget_amount
-from bot.actions.clauses import NluClient, clause_answers, company_in_role_statement
+from bot.actions.clauses import NluClient, clause_answers, company_in_role_statement, split_clauses
 from bot.actions.durations import future_timeline
 from bot.actions.needs import states_firm_need
+from bot.actions.roles import stated_authority
 from bot.actions.understanding import (
     CORRECTION_MASS,
     UNASKED_MASS,
+    answer_to,
     is_correction_cue,
     is_interruption,
     question_answered,
@@ -68,6 +70,13 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
             events += _slot_events("need", "defined", text, domain)
         if is_interruption(message):
             return events
+        role = stated_authority(text)
+        if role and open_question not in ("authority", *CONTACT_QUESTIONS) and answered.get("authority", 0) is None:
+            part = _role_part(text)
+            events += _slot_events("authority", role, part, domain)  # "I'm CTO at Brightpath. We need ..."
+            company = company_in_role_statement(part)
+            if company and not tracker.get_slot("company"):
+                events.append(SlotSet("company", company))
         corrected: list[str] = []
 
         cue = is_correction_cue(text)
@@ -92,15 +101,17 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
             # Blocking HTTP calls to Rasa: run them off the action server's event loop, which keeps
             # serving other conversations' actions meanwhile.
             client = NluClient(settings.rasa_url, settings.rasa_token)
-            found = await asyncio.to_thread(clause_answers, text, client)
+            found = await asyncio.to_thread(clause_answers, text, client, open_question)
             for question, answer in found.items():
                 previous = tracker.get_slot(question)
                 if _taken(events, question):
                     continue
                 if question == open_question:
                     # The open question is answered here only when the whole message went to another one
-                    # ("probably 2 months. oh and the budget is actually approved now"); else the form reads it.
-                    if went_elsewhere and previous is None:
+                    # ("probably 2 months. oh and the budget is actually approved now"), or holds several
+                    # answers and says nothing clear about it as a whole; else the form reads it.
+                    several = len(found) > 1 and answer_to(question, message, answered) is None
+                    if previous is None and (went_elsewhere or several):
                         events += _slot_events(question, answer.category, answer.text, domain)
                     continue
                 if previous is not None:
@@ -110,7 +121,7 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
                         corrected.append(question)
                     continue
                 events += _slot_events(question, answer.category, answer.text, domain)
-            if "authority" in found and not tracker.get_slot("company"):
+            if "authority" in found and not tracker.get_slot("company") and not _taken(events, "company"):
                 company = company_in_role_statement(found["authority"].text)
                 if company:
                     events.append(SlotSet("company", company))
@@ -135,6 +146,15 @@ def already_read(tracker: Tracker) -> bool:
         if event.get("event") == "action" and event.get("name") not in EXTRACTION_ACTIONS:
             return True
     return False
+
+
+def _role_part(text: str) -> str:
+    """The clause that says who decides ("I'm CTO at Brightpath"): the answer reps see, and where a
+    company name may follow."""
+    for part in split_clauses(text):
+        if stated_authority(part):
+            return part
+    return text
 
 
 def _taken(events: list[SlotSet], question: str) -> bool:

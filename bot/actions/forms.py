@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Callable, Dict, List
 
 from rasa_sdk import Tracker
@@ -31,6 +32,8 @@ from bot.actions.understanding import (
     top_intent,
 )
 from integrations.settings import Settings
+
+LEADING_YES_RE = re.compile(r"^\W*(?:yes|yep|yeah|yup|sure|of course|ok|okay|fine)\b(?!\s*,?\s*but\b)", re.IGNORECASE)
 
 
 def verbatim_answer(tracker: Tracker, domain: DomainDict, question: str) -> str:
@@ -309,8 +312,8 @@ class ValidateContactForm(FormValidationAction):
         if not is_requested(tracker, "consent") or is_interruption(tracker.latest_message):
             return {}
         intent, _ = top_intent(tracker.latest_message)
-        if intent == "affirm":
-            return {"consent": True}
+        if intent == "affirm" or LEADING_YES_RE.match(tracker.latest_message.get("text") or ""):
+            return {"consent": True}  # "yes, you can stop asking now": the answer comes first
         if intent in ("deny", "stop"):
             return {"consent": False}
         return {"consent": "unclear"}

@@ -16,6 +16,8 @@ NEED_STATEMENT_RE = re.compile(
     r"|\s+(?:\w+ly\s+|just\s+|still\s+|also\s+|might\s+|may\s+)?"
     r"(?:need|needs|want|wants|are looking for|am looking for|have to find|must have))\s+"
     r"(?!to\s+(?:see|try|know|learn|talk|speak|chat|book|get a (?:demo|call|quote))\b)"
+    # "we need it/this live next month" says when, not what
+    r"(?!(?:it|this|that|one)\b)"
     r"|\bhelp (?:us|me|our [\w-]+)\s+(?!(?:find|choose|pick|understand|decide)\b)\w+"
     r"|\blooking for (?:a|an|something|some|software|help|a way)\b"
     r"|(?:^|[.!?;,+]\s*)\W*(?:need|needs)\s+(?:a|an|to|some|something|smth|sth|help|better|more)\b",

@@ -29,17 +29,41 @@ SELF_DECIDES_RE = re.compile(
     r"\bi\s+(?:\w+\s+){0,2}?(?:decide|choose|pick|sign(?: off)?|approve|make the (?:final )?(?:call|decision)|"
     r"have (?:the )?(?:final|last) (?:say|word)|own the budget|hold the budget|call the shots)\b"
     r"|\b(?:it's|its|it is|that's|the decision is|the call is)\s+(?:\w+\s+)?(?:mine|my (?:call|decision))\b"
+    r"|\b(?:i|and|also)\s+(?:\w+\s+)?(?:own|hold|control) the (?:[\w-]+\s+)?budget\b"
     r"|\bmy (?:call|decision)\b|\bbudget (?:owner|holder)\b|\b(?:budget|decision|call) is (?:all )?mine\b"
     r"|\b(?:i'm|i am|i'd be|i would be|i'll be|i will be)\s+the (?:one|person)\s+(?:who\s+)?"
     r"(?:decid|sign|approv|choos)\w*"
     r"|\bmy (?:[\w-]+'s )?budget\b(?!\s+(?:is|of|was|will|would|for|has|isn't))",
     re.IGNORECASE,
 )
+# "I lead the marketing team and own the budget": the team is what the visitor leads, not who decides.
+OBJECT_OF_I_RE = re.compile(r"\bi\s+(?:\w+\s+)?\w+\s*$", re.IGNORECASE)
 NEGATED_SELF_RE = re.compile(
     rf"\bi\s+(?:do|can|would|will|could)?\s*{_NEGATED}\s*(?:\w+\s+){{0,2}}?(?:decide|choose|sign|approve)"
     rf"|\bnot\s+(?:\w+\s+)?(?:mine|my (?:call|decision|budget))\b|\bdon't\s+(?:\w+\s+)?decide\b",
     re.IGNORECASE,
 )
+
+
+# "I'm the CTO at Acme", "im the founder": a title that decides purchases of this size on its own.
+OWNER_TITLE_RE = re.compile(
+    r"\b(?:i'm|i am|im|as)\s+(?:the\s+|a\s+|an\s+|one of the\s+)?(?:co-?)?"
+    r"(?:ceo|cto|cfo|coo|cmo|cro|cio|chief\s+\w+\s+officer|founder|owner|president|managing director|"
+    r"general manager|managing partner)\b(?!'s)",
+    re.IGNORECASE,
+)
+
+
+def _someone_else_decides(text: str) -> bool:
+    """An OTHER_DECIDES_RE match whose subject is not what the visitor leads ("I manage the sales team,
+    the VP decides" has one: the VP)."""
+    match = OTHER_DECIDES_RE.search(text)
+    while match:
+        names_someone = re.match(r"(?:my|our|the)\b", match.group(0), re.IGNORECASE)
+        if not names_someone or not OBJECT_OF_I_RE.search(text[: match.start()]):
+            return True
+        match = OTHER_DECIDES_RE.search(text, match.start() + 1)
+    return False
 
 
 def stated_authority(text: str) -> str | None:
@@ -48,10 +72,10 @@ def stated_authority(text: str) -> str | None:
     text = text or ""
     if text.startswith("/"):
         return None
-    if OTHER_DECIDES_RE.search(text):
+    if _someone_else_decides(text):
         return "influencer"
     if NEGATED_SELF_RE.search(text):
         return None
-    if SELF_DECIDES_RE.search(text):
+    if SELF_DECIDES_RE.search(text) or OWNER_TITLE_RE.search(text):
         return "decision_maker"
     return None

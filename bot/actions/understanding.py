@@ -42,6 +42,12 @@ UNASKED_MASS = 0.8
 CORRECTION_MASS = 0.4
 CLAUSE_MASS = 0.4
 NEGATION_RE = re.compile(r"\b(?:no|not|zero|nothing|none|nope|never|nil)\b", re.IGNORECASE)
+# An "unknown" budget is said with one of these: "no idea", "not sure", "confidential", "rather not say".
+UNSURE_RE = re.compile(
+    r"\b(?:know|knows|idea|clue|sure|unsure|confidential|private|share|sharing|disclose|say|tell|told|"
+    r"privy|visibility|depends|check|tbd|unknown|dunno|idk)\b",
+    re.IGNORECASE,
+)
 # A "none" budget is said with one of these: "we have money for it" holds the topic but no negation.
 NO_MONEY_RE = re.compile(
     r"\b(?:no|not|zero|nothing|none|nope|never|nil|nada|zilch|free|broke|freeze|frozen|cut|tight|penny|cent)\b"
@@ -86,10 +92,23 @@ def is_interruption_of_free_text(message: Mapping[str, Any]) -> bool:
     return is_interruption(message)
 
 
+# A statement read as an FAQ is a side question only when it asks for something ("tell me about your
+# integrations", "pricing info please"); "churn prediction for our accounts" is an answer.
+REQUEST_RE = re.compile(
+    r"^\W*(?:please\s+|pls\s+|ok\s+|so\s+)?(?:tell|give|show|explain|send|describe|walk|share|info|information|"
+    r"details|overview)\b|\b(?:tell me|tell us|explain|more about|info (?:on|about)|information (?:on|about)|"
+    r"details (?:on|about)|please)\b",
+    re.IGNORECASE,
+)
+
+
 def is_interruption(message: Mapping[str, Any]) -> bool:
     """True when the message is a side question or request rather than an answer."""
     name, confidence = top_intent(message)
     if name not in INTERRUPTING_INTENTS:
+        return False
+    text = message.get("text") or ""
+    if name == "faq" and not looks_like_question(text) and not REQUEST_RE.search(text):
         return False
     if confidence >= INTERRUPTION_CONFIDENCE:
         return True
@@ -145,6 +164,9 @@ def category_shares(slot: str, message: Mapping[str, Any]) -> dict[str, float]:
         return {category: float(category == decided) for category in categories}
     scores = without_misread_none(slot, message.get("text") or "", category_scores(slot, message))
     total = sum(scores.values())
+    leading = leading_generic_answer(slot, message.get("text") or "") if total < ABSENT_CONFIDENCE else None
+    if leading:
+        return {category: float(category == leading) for category in categories}
     return {category: (score / total if total > 0 else 0.0) for category, score in scores.items()}
 
 
@@ -230,8 +252,24 @@ def categorize(
             if mentions_topic(slot, text) or not mentions_topic(top[0], text):
                 return top[1]
         if sum(scores.values()) < ABSENT_CONFIDENCE:
-            return None  # a confident answer to another question; that one gets filled instead
+            # a confident answer to another question; that one gets filled instead
+            return leading_generic_answer(slot, text)
+    leading = leading_generic_answer(slot, text) if sum(scores.values()) < ABSENT_CONFIDENCE else None
+    if leading:
+        return leading
     return best_category if scores[best_category] > 0 else None
+
+
+# "none, I'm a student", "no, nothing planned": a short answer leads the message, an explanation follows.
+LEADING_NONE_RE = re.compile(r"^\W*(?:none|nothing|nope|no|nah|never|zero|nil|n/a)\b\s*[,.;:!-]", re.IGNORECASE)
+
+
+def leading_generic_answer(slot: str, text: str) -> str | None:
+    """What a "none"/"no" that opens the message means for this question (its `deny` generic answer),
+    when the rest says nothing NLU can place under the question."""
+    if LEADING_NONE_RE.match(text):
+        return (question_config()[slot].get("generic_answers") or {}).get("deny")
+    return None
 
 
 def budget_answer(
@@ -282,13 +320,26 @@ def timeline_answer(
     return timeline_reading(message, asked, today, answered)[0]
 
 
+def answer_to(
+    question: str, message: Mapping[str, Any], answered: Mapping[str, str | None] | None = None
+) -> str | None:
+    """The category `message` gives the open question `question`, read the way its form reads it."""
+    if question == "timeline":
+        return timeline_answer(message, asked=True, answered=answered)
+    if question == "budget":
+        return budget_answer(message, asked=True, answered=answered)[0]
+    return categorize(question, message, asked=True, answered=answered)
+
+
 def question_mass(message: Mapping[str, Any], question: str) -> float:
     confidences = intent_confidences(message)
     categories = question_config()[question]["categories"]
     return sum(confidences.get(f"{question}_{category}", 0.0) for category in categories)
 
 
-def question_answered(message: Mapping[str, Any], min_mass: float) -> tuple[str, str] | None:
+def question_answered(
+    message: Mapping[str, Any], min_mass: float, open_question: str | None = None
+) -> tuple[str, str] | None:
     """(question, category) when the message clearly answers one question, asked or not.
 
     Clear means: the top intent is one of the question's categories, the question gets at least
@@ -315,7 +366,10 @@ def question_answered(message: Mapping[str, Any], min_mass: float) -> tuple[str,
     text = message.get("text") or ""
     if category == "none" and not mentions_topic(question, text):
         return None  # a negation about something else ("leads aren't followed up") is no "none" answer
-    if question_config()[question].get("unasked_only_with_topic") and not names_topic(question, text):
+    unasked = question != open_question
+    if unasked and question == "budget" and category == "unknown" and not UNSURE_RE.search(text):
+        return None  # "it's my department's budget" names the budget and says nothing unknown about it
+    if unasked and question_config()[question].get("unasked_only_with_topic") and not names_topic(question, text):
         return None  # "help me find the right plan" says nothing about a budget
     return (question, category) if category else None
 

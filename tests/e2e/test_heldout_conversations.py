@@ -45,12 +45,13 @@ STOP_ACTION, HANDOFF_ACTION, GOODBYE = "action_stop_conversation", "action_human
 # leave two conversations of room: on a machine loaded by a second test run, clause parses (2 s timeout)
 # were dropped and one more conversation ended in the wrong stage (0.857).
 # Issue 14's targets: stage >= 0.97, BANT slots >= 0.97, 0 questions asked twice, 0 conversations ended or
-# handed off by mistake, clarifications <= 0.3 per conversation. Its `make test` floors: stage >= 0.95,
-# slots >= 0.95, and no accidental stop.
-MIN_STAGE_ACCURACY = 0.85
-MIN_SLOT_ACCURACY = 0.93
+# handed off by mistake, clarifications <= 0.3 per conversation. Its `make test` floors, now in force: stage
+# >= 0.95, slots >= 0.95, and no accidental stop. Measured after the stated readings (roles, needs,
+# self-corrections, billing periods; 2026-12-02): stage 0.978 (89/91), slots 0.992, 0 or 1 asked twice.
+MIN_STAGE_ACCURACY = 0.95
+MIN_SLOT_ACCURACY = 0.95
 MIN_CONTACT_ACCURACY = 0.96
-MAX_ASKED_TWICE = 16
+MAX_ASKED_TWICE = 3
 MAX_ACCIDENTAL_STOPS = 0
 MAX_ACCIDENTAL_HANDOFFS_AND_ENDS = 0
 MAX_CLARIFICATIONS_PER_CONVERSATION = 0.3  # the issue's target

@@ -11,7 +11,7 @@ from bot.evaluation import evaluate
 
 REPORT = Path("tests/reports/heldout.json")
 # The floor below which a change to the training data or pipeline is a regression.
-MIN_BANT_ACCURACY = 0.90
+MIN_BANT_ACCURACY = 0.96  # issue 14: make test fails below 0.96 (measured 0.986, target 0.98)
 # docs/design.md section 8: contact-detail extraction >= 0.98 (40 phrasings: at most none wrong).
 MIN_CONTACT_ACCURACY = 0.98
 

@@ -103,3 +103,26 @@ def test_without_billing_periods_keeps_the_amount() -> None:
 )
 def test_a_future_duration_answers_the_timeline_before_it_is_asked(text: str, expected: str | None) -> None:
     assert future_timeline(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I run the ops team and hold the tooling budget", "decision_maker"),
+        ("I manage the support team, the COO signs off", "influencer"),
+        ("I'm the founder of a small studio", "decision_maker"),
+        ("I'm the CEO's assistant", None),
+    ],
+)
+def test_the_team_a_visitor_leads_is_not_who_decides(text: str, expected: str | None) -> None:
+    assert stated_authority(text) == expected
+
+
+def test_a_visitor_correcting_their_role_is_not_the_object_of_a_verb() -> None:
+    assert stated_authority("let me rephrase: I'm not the one who decides, my manager does") == "influencer"
+    assert stated_authority("to be precise, I'm not the decision maker") == "influencer"
+
+
+def test_needing_it_by_a_date_states_no_need() -> None:
+    assert not states_need("we need this running by the end of the month")
+    assert not states_need("I want it live before the summer")
