@@ -45,9 +45,12 @@ def stores(kind: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
             yield url, url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def generated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, Truth]]:
-    for tracker, store in stores(request.param, tmp_path):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def generated(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str, Truth]]:
+    """Written once per database for the tests that only read (the generator needs no clock)."""
+    for tracker, store in stores(request.param, tmp_path_factory.mktemp("generated")):
         yield tracker, store, generate(tracker, store, 2500, start=START)
 
 
