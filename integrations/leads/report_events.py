@@ -108,6 +108,16 @@ def conversation_spans(
     return {row[0]: (float(row[1]), float(row[2])) for row in connection.execute(text(sql), params)}
 
 
+def opened_with_payload(connection: Connection, payload_sql: str) -> list[str]:
+    """Conversations whose first message was a payload (the widget's automatic opener, `/greet`): the text of
+    one message per conversation is looked at, only for its first character."""
+    sql = (
+        f"SELECT sender_id FROM events WHERE {payload_sql} AND id IN "
+        "(SELECT min(id) FROM events WHERE type_name = 'user' GROUP BY sender_id)"
+    )
+    return [row[0] for row in connection.execute(text(sql))]
+
+
 def read_conversations(
     engine: Engine, questions: list[str], since: float | None, until: float | None
 ) -> list[Conversation]:
@@ -118,8 +128,7 @@ def read_conversations(
     sql = (
         f"SELECT sender_id, type_name, timestamp, intent_name, action_name, "
         f"CASE WHEN type_name = 'slot' THEN {name_sql} END, "
-        f"CASE WHEN type_name = 'slot' THEN {value_sql} END, "
-        f"CASE WHEN {payload_sql} THEN 1 ELSE 0 END "
+        f"CASE WHEN type_name = 'slot' THEN {value_sql} END "
         "FROM events WHERE (type_name = 'user' "
         "OR (type_name = 'action' AND action_name IN :asks) "
         f"OR (type_name = 'slot' AND {name_sql} IN :slots))"
@@ -139,6 +148,9 @@ def read_conversations(
             sender: Conversation(sender, first, last, questions={question: QuestionFacts() for question in questions})
             for sender, (first, last) in spans.items()
         }
+        for sender in opened_with_payload(connection, payload_sql):
+            if sender in conversations:
+                conversations[sender].opened_with_payload = True
         _apply(conversations, _stream(connection, statement), set(questions))
     return list(conversations.values())
 
@@ -164,13 +176,11 @@ def _stream(connection: Connection, statement: Any) -> Iterator[tuple[Any, ...]]
 
 def _apply(conversations: dict[str, Conversation], rows: Iterable[Any], questions: set[str]) -> None:
     side = set(SIDE_INTENTS)
-    for sender, kind, timestamp, intent, action, slot, raw_value, is_payload in rows:
+    for sender, kind, timestamp, intent, action, slot, raw_value in rows:
         conversation = conversations.get(sender)
         if conversation is None:
             continue
         if kind == "user":
-            if conversation.user_messages == 0 and is_payload:
-                conversation.opened_with_payload = True
             conversation.user_messages += 1
             open_question = conversation.open_question
             if open_question is not None and intent in side:
