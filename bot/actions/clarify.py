@@ -18,6 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import variants
 from bot.actions.understanding import category_shares, question_names
 
 CLARIFYING_SLOT = "clarifying"
@@ -82,8 +83,7 @@ class AskQualificationQuestion(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if tracker.get_slot(CLARIFYING_SLOT) != self.question:
-            dispatcher.utter_message(response=f"utter_ask_{self.question}")
-            return []
+            return variants.ask(dispatcher, tracker, domain, self.question)  # its wording in an A/B test
         categories = likely_categories(self.question, tracker.latest_message or {})
         text = domain["responses"][f"utter_clarify_{self.question}"][0]["text"]
         dispatcher.utter_message(text=text, buttons=follow_up_buttons(domain, self.question, categories))

@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import variants
 from bot.actions.conversation import lead_source
 from bot.actions.questions import answers_of
 from bot.actions.scoring import load_policy, qualify, scored_questions
@@ -58,6 +59,7 @@ class ActionQualifyLead(Action):
             source=lead_source(tracker),
             follow_up_by=follow_up_by,
             answers=answers_of(tracker, domain),
+            dialogue_variants=variants.recorded(tracker) or None,
             **{slot: tracker.get_slot(slot) for slot in CONTACT_SLOTS},
         )
         events: list[dict[str, Any]] = [

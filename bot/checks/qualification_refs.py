@@ -277,3 +277,55 @@ def reps_problems(project: Project) -> Iterator[Problem]:
                     f"`{stage}` is not a stage in bot/qualification/scoring.yml",
                     f"Use one of {', '.join(stage_names)}.",
                 )
+
+
+def variant_problems(project: Project) -> Iterator[Problem]:
+    """Variants of a question (integrations/variants.py): two or more, each name once, someone gets each,
+    different wordings, and an ask action that can say them."""
+    questions, file, domain = project.questions, project.file(QUESTIONS), project.domain
+    if questions is None or file is None:
+        return
+    actions = set((domain or {}).get("actions") or [])
+    for question, spec in questions.items():
+        variants = spec.get("variants")
+        if not isinstance(variants, list) or len(variants) < 2:
+            continue
+        path = [question, "variants"]
+        names = [variant.get("name") for variant in variants]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                yield file.problem(
+                    [*path, index, "name"],
+                    f"the variant `{name}` of `{question}` is listed twice",
+                    "Give each variant its own name (the report and the leads tell them apart by it).",
+                )
+        shares = [variant.get("share", 1) for variant in variants]
+        if all(isinstance(share, (int, float)) for share in shares) and sum(shares) <= 0:
+            yield file.problem(
+                path,
+                f"every variant of `{question}` has share 0, so nobody would be asked it",
+                "Give at least one variant a share above 0, e.g. `share: 50`.",
+            )
+        for index, share in enumerate(shares):
+            if share == 0 and sum(shares) > 0:
+                yield file.problem(
+                    [*path, index, "share"],
+                    f"the variant `{names[index]}` of `{question}` has share 0: no visitor gets it",
+                    "Fine to pause it; delete the variant once the test is over.",
+                    WARNING,
+                )
+        wordings = [variant.get("text") or f"utter_ask_{question}" for variant in variants]
+        for index, wording in enumerate(wordings):
+            if wording in wordings[:index]:
+                yield file.problem(
+                    [*path, index],
+                    f"the variant `{names[index]}` of `{question}` has the same wording as "
+                    f"`{names[wordings.index(wording)]}`, so the test compares nothing",
+                    "Give it its own `text:` (a variant without `text:` uses utter_ask_" + question + ").",
+                )
+        if domain is not None and f"action_ask_{question}" not in actions:
+            yield file.problem(
+                path,
+                f"`{question}` has variants, but bot/domain.yml has no action `action_ask_{question}` to ask them",
+                f"Add `- action_ask_{question}` under `actions:` in bot/domain.yml.",
+            )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from integrations.leads import export, privacy, queries, render
+from integrations.leads import export, privacy, queries, render, report
 from integrations.leads.arguments import positive_int
 from integrations.leads.queries import LeadFilter, NotFoundError, RefusedError
 from integrations.leads.transcript_links import InvalidLinkError, resolve, token_of
@@ -42,6 +42,7 @@ examples:
   leads export-person --email a@b.example   everything stored about one person, as JSON
   leads erase --email a@b.example --yes     delete it (without --yes: only show what would go)
   leads purge --older-than-days 365 --yes   retention (default N: RETENTION_DAYS)
+  leads report --since 2026-11-01 --output report.html   funnel, drop-off per question, variants
 
 The lead store is DATABASE_URL (default sqlite:///var/leads.db); transcripts come from Rasa's
 tracker store, TRACKER_DB_URL (default sqlite:///var/tracker.db). Both are read from .env too.
@@ -134,6 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("ids", nargs="*", type=positive_int, metavar="ID", help="notification ids")
     retry.add_argument("--all-dead", action="store_true", help="every notification that gave up")
     retry.add_argument("--force", action="store_true", help="also queue notifications already sent (sent twice)")
+
+    reporting = command(
+        "report",
+        cmd_report,
+        "Where visitors drop off and which wording works: the funnel, each question, variants, stage mix, hand-off.",
+        "Counts the conversations that started in the period (abandoned ones included, from their answers "
+        "only) and the leads created in it. How to read it: docs/marketers.md.",
+    )
+    reporting.add_argument("--since", type=report.moment, metavar="DATE", help="from this date or ISO time (UTC)")
+    reporting.add_argument(
+        "--until", type=report.until_moment, metavar="DATE", help="up to this date (included) or before this time"
+    )
+    reporting.add_argument("--format", choices=report.FORMATS, default="html", help="html (default), csv or json")
+    reporting.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
 
     privacy.add_commands(
         command,
@@ -247,6 +262,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror}") from error
     print(f"wrote {count} leads to {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from integrations.leads.tracker_events import TrackerStoreError
+
+    if args.since and args.until and args.since >= args.until:
+        raise CommandError("--since must be before --until")
+    try:
+        document = report.build_report(
+            tracker_url(),
+            lead_store_url(),
+            report.question_infos(report.questions_file()),
+            args.since,
+            args.until,
+            _now(),
+        )
+    except TrackerStoreError as error:
+        raise CommandError(str(error)) from error
+    if not args.output:
+        report.write(document, args.format, sys.stdout)
+        return 0
+    path = _caller_path(args.output)
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            report.write(document, args.format, out)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror}") from error
+    print(f"wrote the report of {document['conversations']} conversations to {path}", file=sys.stderr)
     return 0
 
 

@@ -73,11 +73,11 @@ def write_csv(leads: Iterable[Lead], out: IO[str]) -> int:
                 cells.append(answer.text)
             else:
                 cells.append(None)
-        writer.writerow([_csv_cell(value) for value in cells])
+        writer.writerow([csv_cell(value) for value in cells])
     return len(leads)
 
 
-def _csv_cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

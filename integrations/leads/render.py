@@ -208,6 +208,9 @@ def lead_details(
     shown.add("source")
     source = lead.source or {}
     out += [_field(str(key), value) for key, value in source.items()] or ["  -"]
+    if lead.dialogue_variants:  # the wording variants of an A/B test this visitor was asked
+        out.append(_field("variants", ", ".join(f"{q}: {v}" for q, v in lead.dialogue_variants.items())))
+    shown.add("dialogue_variants")
     out += [
         "",
         "Follow-up",

@@ -39,6 +39,8 @@ class LeadRecord:
     answers: list[Answer] = field(default_factory=list)
     source: dict[str, Any] = field(default_factory=dict)
     follow_up_by: datetime | None = None
+    # question -> variant name of the wording variants this visitor was asked (integrations/variants.py)
+    dialogue_variants: dict[str, str] | None = None
 
     def answer(self, question: str) -> Answer | None:
         return next((answer for answer in self.answers if answer.question == question), None)

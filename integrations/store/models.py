@@ -78,6 +78,8 @@ class Lead(Base):
 
     # where the visitor came from (page URL, referrer, UTM parameters)
     source: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # question -> variant name of the wording variants the visitor was asked (integrations/variants.py)
+    dialogue_variants: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     assigned_rep: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)

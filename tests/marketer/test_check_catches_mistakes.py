@@ -101,6 +101,28 @@ def quick_reply_to_unknown_intent(root: Path) -> tuple[Edit, str]:
     return replace_once(root, "bot/domain.yml", '"/timeline_later"', '"/timeline_latr"'), "timeline_latr"
 
 
+VARIANTS = "  variants:\n    - name: direct\n      share: 50\n    - name: {second}\n      share: {share}\n"
+
+
+def variant_listed_twice(root: Path) -> tuple[Edit, str]:
+    variants = VARIANTS.format(second="direct", share=50) + '      text: "Is there money for this yet?"'
+    edit = insert_after(root, "bot/qualification/questions.yml", "  label: Budget", variants)
+    return Edit(edit.file, edit.line + 3), "listed twice"
+
+
+def variant_share_in_words(root: Path) -> tuple[Edit, str]:
+    variants = VARIANTS.format(second="soft", share="half") + '      text: "Is there money for this yet?"'
+    edit = insert_after(root, "bot/qualification/questions.yml", "  label: Budget", variants)
+    return Edit(edit.file, edit.line + 4), "half"
+
+
+def variants_with_one_wording(root: Path) -> tuple[Edit, str]:
+    edit = insert_after(
+        root, "bot/qualification/questions.yml", "  label: Budget", VARIANTS.format(second="soft", share=50)
+    )
+    return Edit(edit.file, edit.line + 3), "compares nothing"
+
+
 BREAKAGES: dict[str, Breakage] = {
     "a response the form still uses": response_used_by_the_form,
     "a response a rule still uses": response_used_by_a_rule,
@@ -117,6 +139,9 @@ BREAKAGES: dict[str, Breakage] = {
     "a misspelt key": misspelt_key,
     "a YAML syntax error": yaml_syntax_error,
     "a quick reply to an unknown intent": quick_reply_to_unknown_intent,
+    "a variant listed twice": variant_listed_twice,
+    "a variant's share in words": variant_share_in_words,
+    "two variants with one wording": variants_with_one_wording,
 }
 
 
