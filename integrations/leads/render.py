@@ -232,10 +232,10 @@ def _indent(text: str) -> str:
 
 def transcript_text(lines: Sequence[Line]) -> str:
     rendered = []
-    speaker_width = max(display_width(line.speaker) for line in lines)
+    speaker_width = max(display_width(clean(line.label)) for line in lines)
     for line in lines:
         stamp = line.at.strftime("%H:%M:%S") if line.at else "--:--:--"
-        prefix = f"{stamp}  {pad(line.speaker, speaker_width)}  "
+        prefix = f"{stamp}  {pad(clean(line.label), speaker_width)}  "
         body = clean(line.text, keep_newlines=True) or ("(buttons only)" if line.buttons else "(no text)")
         if line.buttons:
             body += "\n[" + " | ".join(clean(title) for title in line.buttons) + "]"
