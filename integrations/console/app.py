@@ -28,10 +28,10 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from string import Template
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 
 from integrations import settings
-from integrations.console import live, takeovers
+from integrations.console import live, presence, takeovers
 from integrations.console.accounts import check_password
 from integrations.console.auth import Session, Sessions, Throttle, csrf_ok, delay
 from integrations.console.rasa_api import RasaApi, RasaError
@@ -105,6 +105,12 @@ def _cookie(name: str, value: str, request: Request, max_age: int | None = None)
     return ("Set-Cookie", "; ".join(parts))
 
 
+def _wanted(request: Request) -> str:
+    """`?conversation=<id>` of a "Join the chat" link, carried through the sign-in."""
+    wanted = (request.query.get("conversation") or [""])[0][:255]
+    return f"?conversation={quote(wanted, safe='')}" if wanted else ""
+
+
 def _template(name: str) -> Template:
     return Template((STATIC / name).read_text(encoding="utf-8"))
 
@@ -149,11 +155,13 @@ class Console:
         if session is None:
             if is_api or request.method != "GET":
                 return _json(401, {"error": "sign in first"})
-            return Response(303, headers=[("Location", "/console/login")])
+            return Response(303, headers=[("Location", "/console/login" + _wanted(request))])
         if request.method == "POST" and not csrf_ok(session, request.headers.get("X-CSRF-Token")):
             return _json(403, {"error": "missing or wrong CSRF token; reload the console"})
         if path == "/console/logout" and request.method == "POST":
             self.sessions.end(session_token)
+            if session.username not in self.sessions.signed_in():  # no other tab or browser of this rep
+                presence.signed_out(self.config().database_url, session.username)
             return Response(303, headers=[("Location", "/console/login"), _cookie(SESSION_COOKIE, "", request, 0)])
         if path == "/console" and request.method == "GET":
             return self.console_page(session)
@@ -174,7 +182,7 @@ class Console:
     def login_page(self, request: Request, error: str = "", status: int = 200) -> Response:
         token = secrets.token_urlsafe(24)
         message = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
-        page = _template("login.html").substitute(token=token, message=message)
+        page = _template("login.html").substitute(token=token, message=message, wanted=html.escape(_wanted(request)))
         return Response(status, page.encode(), "text/html; charset=utf-8", [_cookie(LOGIN_COOKIE, token, request)])
 
     def sign_in(self, request: Request) -> Response:
@@ -200,7 +208,7 @@ class Console:
         return Response(
             303,
             headers=[
-                ("Location", "/console"),
+                ("Location", "/console" + _wanted(request)),
                 _cookie(SESSION_COOKIE, token, request, max_age),
                 _cookie(LOGIN_COOKIE, "", request, 0),
             ],

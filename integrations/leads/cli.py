@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations.leads import export, privacy, queries, render
@@ -26,6 +27,7 @@ from integrations.leads.transcripts import (
 )
 from integrations.store.db import transaction
 from integrations.store.leads import utcnow
+from integrations.store.models import Takeover
 from integrations.store.people import history
 
 EXAMPLES = """\
@@ -233,7 +235,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         except TranscriptUnavailableError as error:
             lines, note = None, f"not available: {error}"
         person, others = queries.person_of(session, lead), history(session, lead)
-        print(render.lead_details(lead, notifications, lines, note, now, person, others))
+        taken = session.scalars(
+            select(Takeover).where(Takeover.conversation_id == lead.conversation_id).order_by(Takeover.taken_at)
+        ).all()
+        print(render.lead_details(lead, notifications, lines, note, now, person, others, taken))
     return 0
 
 

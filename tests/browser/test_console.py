@@ -13,6 +13,7 @@ import re
 import statistics
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -22,7 +23,7 @@ from integrations.console.auth import LOCK_AFTER, SLOW_AFTER
 from integrations.leads.transcripts import load_transcript
 from integrations.runtime.stack import ROOT, Stack
 from integrations.store.db import transaction
-from integrations.store.models import Takeover
+from integrations.store.models import RepPresence, Takeover
 from tests.browser.conftest import REP_PASSWORDS, Chat
 
 IMAGES = ROOT / "docs" / "images"
@@ -38,9 +39,9 @@ class Rep:
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
 
-    def sign_in(self, username: str, password: str) -> None:
-        self.page.goto("/console")
-        expect(self.page).to_have_url(re.compile(r"/console/login$"))
+    def sign_in(self, username: str, password: str, start: str = "/console") -> None:
+        self.page.goto(start)
+        expect(self.page).to_have_url(re.compile(r"/console/login(\?conversation=[^&]+)?$"))
         self.page.get_by_label("Username").fill(username)
         self.page.get_by_label("Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
@@ -84,6 +85,24 @@ def signed_in(stack: Stack, username: str) -> tuple[requests.Session, str]:
     return session, csrf.group(1)
 
 
+def join_link(stack: Stack, conversation: str) -> str:
+    """The "Join the chat" link of the hand-off notification (the local channel's outbox log), as a path."""
+    wanted = f"/console?conversation={quote(conversation, safe='')}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        log = stack.config.outbox_log.read_text() if stack.config.outbox_log.exists() else ""
+        if "Join the chat: " in log and wanted in log:
+            return wanted
+        time.sleep(0.2)
+    raise AssertionError(f"no Join the chat link for {conversation} in {stack.config.outbox_log}")
+
+
+def nobody_online(stack: Stack) -> None:
+    """No rep has the console open (earlier tests' reps are forgotten)."""
+    with transaction(stack.config.database_url) as session:
+        session.query(RepPresence).delete()
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
 
@@ -93,11 +112,15 @@ def test_rep_takes_over_mid_form_and_hands_back(page: Page, chat: Chat, rep_page
     chat.open()
     expect(chat.bot_messages.first).to_be_attached(timeout=WAIT_MS)
     chat.type("we need lead scoring from our CRM data", "What's your role")
-    chat.type("can I talk to a human please?", "What's your role")  # the form goes on after the alert
+    nobody_online(stack)
+    answer = chat.type("can I talk to a human please?", "What's your role")  # the form goes on after the alert
+    honest = next(text for text in answer if "Nobody from our sales team is in the chat right now" in text)
+    assert "waits in their queue" in honest and "leave your email" in honest and "https://cal.acme.example/" in honest
     conversation = chat.session_id()
 
     rep = Rep(rep_page)
-    rep.sign_in("priya", REP_PASSWORDS["priya"])
+    rep.sign_in("priya", REP_PASSWORDS["priya"], start=join_link(stack, conversation))  # from the rep's alert
+    expect(rep_page.locator("#facts")).to_contain_text(conversation)  # the link opened this conversation
     row = rep_page.locator(f'#conversations button[data-id="{conversation}"]')
     expect(row).to_contain_text("asked for a human", timeout=WAIT_MS)
     expect(rep_page).to_have_title(re.compile(r"^\(\d+\) Rep console$"))  # the title badge of waiting visitors
@@ -176,6 +199,8 @@ def test_two_reps_cannot_both_take_one_conversation(page: Page, chat: Chat, stac
     conversation = chat.session_id()
     priya, priya_csrf = signed_in(stack, "priya")
     lukas, lukas_csrf = signed_in(stack, "lukas")
+    assert priya.get(f"{stack.config.web_url}/console/api/conversations", timeout=10).status_code == 200  # online
+    chat.type("can I talk to a human please?", "will join this chat in a moment")
     url = f"{stack.config.web_url}/console/api/conversations/{conversation}"
     assert priya.post(f"{url}/take", headers={"X-CSRF-Token": priya_csrf}, timeout=30).status_code == 200
     refused = lukas.post(f"{url}/take", headers={"X-CSRF-Token": lukas_csrf}, timeout=30)

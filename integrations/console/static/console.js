@@ -156,6 +156,8 @@
     function run() { work().then(again, again); }
     run();
   }
+  var wanted = new URLSearchParams(location.search).get("conversation");  // from a "Join the chat" link
+  if (wanted) select(wanted);
   loop(function () {
     return api("GET", "/console/api/conversations").then(function (answer) {
       if (answer.status === 200) renderList(answer.data.conversations);
