@@ -94,6 +94,8 @@ VARIABLES: dict[str, Variable] = _variables(
     ("PRODUCTION_DATABASE_URL", "", "PostgreSQL lead store of the production mode"),
     ("PRODUCTION_TRACKER_DATABASE_URL", "", "PostgreSQL tracker store of the production mode"),
     ("PRODUCTION_REDIS_URL", "", "Redis of the production mode's lock store"),
+    ("SOCKETIO_REDIS_URL", "", "Redis that Rasa servers share socket.io rooms through (unset: one server)"),
+    ("SOCKETIO_REDIS_CHANNEL", "leadbot-socketio", "Redis pub/sub channel of those rooms"),
 )
 
 _loaded: set[Path] = set()

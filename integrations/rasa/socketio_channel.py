@@ -53,8 +53,9 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
+from integrations import settings
 from integrations.rasa.guards import (
     NO_REPLY_TEXT,
     Guard,
@@ -121,6 +122,24 @@ def refuse_unlisted_origins(sio: AsyncServer, origins: tuple[str, ...]) -> None:
     sio.eio._cors_headers = lambda environ: []  # type: ignore[method-assign]
 
 
+def share_rooms_through_redis(sio: AsyncServer) -> None:
+    """With SOCKETIO_REDIS_URL, emit through python-socketio's AsyncRedisManager (pub/sub).
+
+    Rasa creates its AsyncServer with the in-memory manager, so an emit reaches only the sockets of
+    this process. With several Rasa servers, a rep's message appended through one of them must reach
+    the visitor whose socket is on another: every server publishes its emits on the Redis channel and
+    delivers those of its own rooms. Set before the first connection, when the server initialises it.
+    """
+    url = settings.value("SOCKETIO_REDIS_URL")
+    if not url:
+        return
+    manager = AsyncRedisManager(url, channel=settings.value("SOCKETIO_REDIS_CHANNEL"))
+    manager.set_server(sio)
+    sio.manager = manager
+    sio.manager_initialized = False
+    logger.info("socket.io rooms shared through Redis (channel %s)", settings.value("SOCKETIO_REDIS_CHANNEL"))
+
+
 class LeadSocketIOInput(SocketIOInput):
     """`SocketIOInput` that joins rooms, carries the lead's source and handles each message once."""
 
@@ -162,6 +181,7 @@ class LeadSocketIOInput(SocketIOInput):
         sio = self.sio
         assert sio is not None  # set by super().blueprint
         refuse_unlisted_origins(sio, self.allowed_origins)
+        share_rooms_through_redis(sio)
 
         async def session_request(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
