@@ -295,6 +295,8 @@ class Console:
         name = self._rep_name(session)
         try:
             if action == "take":
+                if conversation_id not in live.conversations(config.tracker_db_url, [conversation_id]):
+                    return _json(404, {"error": "no such conversation"})
                 try:
                     takeovers.take(config.database_url, conversation_id, session.username, name, self.now())
                 except takeovers.TakenError as taken:
@@ -328,3 +330,5 @@ class Console:
             return _json(200, {"sent": True, "id": message_id})
         except RasaError as error:
             return _json(502, {"error": f"the chat server did not take it: {error}"})
+        except TranscriptUnavailableError as error:
+            return _json(503, {"error": str(error)})

@@ -79,7 +79,10 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
         from integrations.console.app import Request
 
         parts = urlsplit(self.path)
-        length = min(int(self.headers.get("Content-Length") or 0), MAX_POST_BYTES) if method == "POST" else 0
+        try:
+            length = min(int(self.headers.get("Content-Length") or 0), MAX_POST_BYTES) if method == "POST" else 0
+        except ValueError:
+            length = 0
         body = self.rfile.read(length) if length > 0 else b""
         request = Request(method, parts.path, parse_qs(parts.query), self.headers, body, self.client_address[0])
         answer = console().handle(request)
