@@ -150,3 +150,16 @@ def test_rep_messages_in_transcripts_carry_the_reps_name() -> None:
     assert "rep Priya Raman  Hi, I am Priya" in text
     evil = transcript_text([Line("rep", "x", None, rep="Evil\x1b[31m")])
     assert "\x1b" not in evil
+
+
+def test_erasure_and_retention_remove_takeovers(database_url: str) -> None:
+    from integrations.leads.selection import Selection, delete_rows
+
+    takeovers.take(database_url, "erased", "priya", "Priya Raman", T0)
+    takeovers.take(database_url, "old", "priya", "Priya Raman", T0 - timedelta(days=400))
+    takeovers.take(database_url, "kept", "lukas", "Lukas Brenner", T0)
+    with transaction(database_url) as session:
+        delete_rows(session, Selection(conversation_ids=["erased"]))
+    with transaction(database_url) as session:
+        delete_rows(session, Selection(rows_before=T0 - timedelta(days=365)))
+    assert set(takeovers.open_takeovers(database_url)) == {"kept"}
