@@ -20,9 +20,9 @@ from urllib.parse import quote
 import requests
 
 TIMEOUT_SECONDS = 10.0
-REP_NAME_KEY = "rep_name"  # the same keys as integrations/rasa/takeover.py
-REP_MESSAGE_ID_KEY = "rep_message_id"
-REP_USERNAME_KEY = "rep"
+REP_NAME_KEY = "takeover_rep_name"  # the same keys as integrations/rasa/takeover.py
+REP_MESSAGE_ID_KEY = "takeover_message_id"
+REP_USERNAME_KEY = "takeover_rep"
 
 
 class RasaError(Exception):

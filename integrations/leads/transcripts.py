@@ -40,7 +40,7 @@ class Line:
 def rep_name(data: dict) -> str | None:
     """The rep who said a `bot` event (integrations/console/rasa_api.py puts it in the metadata)."""
     metadata = data.get("metadata")
-    name = metadata.get("rep_name") if isinstance(metadata, dict) else None
+    name = metadata.get("takeover_rep_name") if isinstance(metadata, dict) else None
     return name if isinstance(name, str) and name else None
 
 

@@ -11,8 +11,10 @@ Rasa's own lock for that conversation, as Rasa's HTTP API appends events.
 
 Rep messages reach the visitor through the same API (`POST /conversations/<id>/tracker/events`
 with `execute_side_effects=true&output_channel=socketio`): a `BotUttered` whose metadata carries
-`rep_name` and `rep_message_id`; `RepOutput` emits it to the conversation's room as one
-`bot_uttered` with `rep` (the name the widget shows) and `rep_message_id` (its id, for de-duplication).
+`takeover_rep_name` and `takeover_message_id` (names no response template uses: the bot's own
+responses put their template variables, `rep_name` among them, in the same metadata);
+`RepOutput` emits it to the conversation's room as one `bot_uttered` with `rep` (the name the
+widget shows) and `rep_message_id` (its id, for de-duplication).
 
 Runs inside Rasa's environment: imports only rasa, sanic and socketio.
 """
@@ -28,8 +30,8 @@ from rasa.shared.core.events import UserUttered
 
 logger = logging.getLogger(__name__)
 
-REP_NAME_KEY = "rep_name"
-REP_MESSAGE_ID_KEY = "rep_message_id"
+REP_NAME_KEY = "takeover_rep_name"
+REP_MESSAGE_ID_KEY = "takeover_message_id"
 
 
 def _agent(app: Any) -> Any:
@@ -83,5 +85,5 @@ class RepOutput(SocketIOOutput):
             return
         reply: dict[str, Any] = {"text": text, "rep": rep}
         if isinstance(kwargs.get(REP_MESSAGE_ID_KEY), str):
-            reply[REP_MESSAGE_ID_KEY] = kwargs[REP_MESSAGE_ID_KEY]
+            reply["rep_message_id"] = kwargs[REP_MESSAGE_ID_KEY]
         await self._send_message(recipient_id, reply)

@@ -52,3 +52,6 @@ def test_a_rep_message_sent_through_one_server_reaches_a_socket_on_the_other(
             listener.kill()
             listener.wait(timeout=30)
             raise
+        finally:
+            if listener.stdout:
+                listener.stdout.close()

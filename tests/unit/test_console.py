@@ -137,7 +137,11 @@ def test_the_visitor_hears_honestly_whether_anyone_is_there(tmp_path: Path) -> N
 def test_rep_messages_in_transcripts_carry_the_reps_name() -> None:
     rows = [
         ("user", T0.timestamp(), '{"text": "hello"}'),
-        ("bot", T0.timestamp(), '{"text": "Hi, I am Priya", "metadata": {"rep_name": "Priya Raman", "rep": "priya"}}'),
+        (
+            "bot",
+            T0.timestamp(),
+            '{"text": "Hi, I am Priya", "metadata": {"takeover_rep_name": "Priya Raman", "takeover_rep": "priya"}}',
+        ),
         ("bot", T0.timestamp(), '{"text": "What is your role?"}'),
     ]
     lines = lines_from_rows(rows)
