@@ -38,7 +38,7 @@ any socketio client keep working, and changes Rasa 3.6.21's channel in these way
   problem" fallback, and the output channel Rasa's HTTP API uses for `execute_side_effects`
   (`output_channel=socketio`) sends a rep's message as one `bot_uttered` with the rep's name.
 
-Runs inside Rasa's environment: imports only rasa, sanic and socketio.
+Runs inside Rasa's environment: imports only rasa, sanic, socketio and integrations.settings.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ responses put their template variables, `rep_name` among them, in the same metad
 `RepOutput` emits it to the conversation's room as one `bot_uttered` with `rep` (the name the
 widget shows) and `rep_message_id` (its id, for de-duplication).
 
-Runs inside Rasa's environment: imports only rasa, sanic and socketio.
+Runs inside Rasa's environment: imports only rasa.
 """
 
 from __future__ import annotations
