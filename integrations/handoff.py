@@ -27,6 +27,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from integrations.answers import Answer
+from integrations.console.links import console_link
 from integrations.handoff_limits import HandoffLimitedError, HandoffLimits, check_and_record
 from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.background import deliver_soon
@@ -392,6 +393,7 @@ def store_handoff_request(
                 request=summary.request or HUMAN_REQUESTED,
                 rep=rep.as_payload(),
                 transcript_url=links.url(session, conversation_id, now),
+                console_url=console_link(conversation_id),
             ).with_text()
             enqueue(
                 session,

@@ -29,6 +29,10 @@ class Rep:
     booking_link: str | None = None
     active: bool = True
     segments: Mapping[str, list[str]] = field(default_factory=dict)
+    # the rep console (integrations/console/accounts.py): sign-in and working hours
+    console: Mapping[str, str] | None = None
+    timezone: str | None = None
+    hours: Mapping[str, str] | None = None
 
     def covers(self, lead: Mapping[str, str | None]) -> bool:
         for key, allowed in self.segments.items():

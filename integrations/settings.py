@@ -51,6 +51,10 @@ VARIABLES: dict[str, Variable] = _variables(
     ("TRACKER_DB_URL", "sqlite:///var/tracker.db", "Rasa's conversation store, for transcripts and redaction"),
     ("LEAD_SPOOL", "var/lead-spool.jsonl", "where leads wait while the lead store is unavailable"),
     ("REPS_FILE", "bot/qualification/reps.yml", "reps and routing rules"),
+    # rep console (docs/console.md)
+    ("CONSOLE_URL", "", "address of the rep console in notifications (default on the demo page's port)"),
+    ("CONSOLE_LIVE_MINUTES", "5", "a conversation with a message this recent is listed as live"),
+    ("CONSOLE_ONLINE_SECONDS", "60", "a rep whose console asked for news this recently counts as online"),
     # notifications
     ("OUTBOX_LOG", "var/outbox.log", "JSON-lines file every hand-off is appended to"),
     ("TRANSCRIPT_URL", "", "transcript link template with {token} (default on the demo page's port)"),
@@ -90,6 +94,8 @@ VARIABLES: dict[str, Variable] = _variables(
     ("PRODUCTION_DATABASE_URL", "", "PostgreSQL lead store of the production mode"),
     ("PRODUCTION_TRACKER_DATABASE_URL", "", "PostgreSQL tracker store of the production mode"),
     ("PRODUCTION_REDIS_URL", "", "Redis of the production mode's lock store"),
+    ("SOCKETIO_REDIS_URL", "", "Redis that Rasa servers share socket.io rooms through (unset: one server)"),
+    ("SOCKETIO_REDIS_CHANNEL", "leadbot-socketio", "Redis pub/sub channel of those rooms"),
 )
 
 _loaded: set[Path] = set()

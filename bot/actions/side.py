@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -13,8 +14,12 @@ from rasa_sdk.types import DomainDict
 from bot.actions.conversation import lead_source, transcript
 from bot.actions.questions import answers_of, question_ids
 from bot.actions.scoring import load_policy
+from integrations.console.presence import availability
 from integrations.handoff import HUMAN_REQUESTED, Conversation, request_human
 from integrations.settings import Settings
+from integrations.store.leads import utcnow
+
+logger = logging.getLogger(__name__)
 
 # Words that show which question a "why do you need ...?" is about.
 WHY_TOPICS = (
@@ -85,7 +90,9 @@ class ActionHumanHandoff(Action):
             transcript=transcript(tracker),
             client=client_of(tracker),
         )
-        limited = request_human(conversation, HUMAN_REQUESTED, settings=Settings.from_env()).limited
+        settings = Settings.from_env()
+        requested = request_human(conversation, HUMAN_REQUESTED, settings=settings)
+        limited = requested.limited
         if limited:
             dispatcher.utter_message(text=ALREADY_ALERTED if limited == "conversation" else TOO_MANY)
             return []
@@ -94,6 +101,13 @@ class ActionHumanHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_done", sla_hours=hours)
         else:
             dispatcher.utter_message(response="utter_handoff_no_contact")
+        try:  # is a rep in the rep console now? (docs/console.md); the alert above went out either way
+            available = availability(settings.database_url, requested.rep, utcnow())
+        except Exception:
+            logger.exception("could not tell whether a rep is online for %s", tracker.sender_id)
+            return []
+        booking = requested.rep.booking_link if requested.rep else None
+        dispatcher.utter_message(text=available.answer(booking, bool(conversation.email)))
         return []
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations.leads import export, privacy, queries, render, report
@@ -26,6 +27,7 @@ from integrations.leads.transcripts import (
 )
 from integrations.store.db import transaction
 from integrations.store.leads import utcnow
+from integrations.store.models import Takeover
 from integrations.store.people import history
 
 EXAMPLES = """\
@@ -43,6 +45,7 @@ examples:
   leads erase --email a@b.example --yes     delete it (without --yes: only show what would go)
   leads purge --older-than-days 365 --yes   retention (default N: RETENTION_DAYS)
   leads report --since 2026-11-01 --output report.html   funnel, drop-off per question, variants
+  leads rep-password priya                  a rep console password hash for reps.yml (asks twice)
 
 The lead store is DATABASE_URL (default sqlite:///var/leads.db); transcripts come from Rasa's
 tracker store, TRACKER_DB_URL (default sqlite:///var/tracker.db). Both are read from .env too.
@@ -150,11 +153,42 @@ def build_parser() -> argparse.ArgumentParser:
     reporting.add_argument("--format", choices=report.FORMATS, default="html", help="html (default), csv or json")
     reporting.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
 
+    password = command(
+        "rep-password",
+        cmd_rep_password,
+        "Make the Argon2id hash of a rep console password, to paste into reps.yml under the rep's `console:`.",
+        "Asks for the password twice (or reads one line from standard input with --stdin); prints the YAML block.",
+    )
+    password.add_argument("username", help="the rep's console username (lower-case letters, digits, . _ -)")
+    password.add_argument("--stdin", action="store_true", help="read the password from standard input")
+
     privacy.add_commands(
         command,
         privacy.Context(store_url=lead_store_url, output_path=_caller_path, now=_now, files=local_files),
     )
     return parser
+
+
+def cmd_rep_password(args: argparse.Namespace) -> int:
+    import getpass
+    import re
+
+    from integrations.console.accounts import hash_password
+
+    if not re.fullmatch(r"[a-z0-9._-]{1,64}", args.username):
+        raise CommandError("a username is 1 to 64 lower-case letters, digits, dots, dashes or underscores")
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CommandError("the two passwords differ")
+    if len(password) < 12:
+        raise CommandError("use at least 12 characters")
+    print("    console:")
+    print(f"      username: {args.username}")
+    print(f"      password_hash: '{hash_password(password)}'")
+    return 0
 
 
 def _add_filters(parser: argparse.ArgumentParser, *, default_limit: int | None) -> None:
@@ -216,7 +250,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         except TranscriptUnavailableError as error:
             lines, note = None, f"not available: {error}"
         person, others = queries.person_of(session, lead), history(session, lead)
-        print(render.lead_details(lead, notifications, lines, note, now, person, others))
+        taken = session.scalars(
+            select(Takeover).where(Takeover.conversation_id == lead.conversation_id).order_by(Takeover.taken_at)
+        ).all()
+        print(render.lead_details(lead, notifications, lines, note, now, person, others, taken))
     return 0
 
 

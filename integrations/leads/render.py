@@ -11,7 +11,7 @@ from integrations.leads.export import FIELDS
 from integrations.leads.queries import as_utc, is_overdue
 from integrations.leads.terminal import clean, display_width, indent_continuation, pad, table
 from integrations.leads.transcripts import Line
-from integrations.store.models import Lead, Notification, Person
+from integrations.store.models import Lead, Notification, Person, Takeover
 
 LABEL_WIDTH = 15
 
@@ -156,8 +156,10 @@ def lead_details(
     now: datetime,
     person: Person | None = None,
     others: Sequence[Lead] = (),
+    takeovers: Sequence[Takeover] = (),
 ) -> str:
-    """Every column of the lead, its person with their other conversations, its notifications and transcript."""
+    """Every column of the lead, its person with their other conversations, its notifications, who took the
+    conversation over in the rep console (and when), and the transcript."""
     shown: set[str] = set()
 
     def field(label: str, name: str, value: Any = None) -> str:
@@ -222,6 +224,12 @@ def lead_details(
     new_columns = [name for name in FIELDS if name not in shown]
     if new_columns:  # columns added to the table after this tool was written
         out += ["", "Other fields"] + [_field(name, getattr(lead, name)) for name in new_columns]
+    out += ["", f"Taken over in the rep console ({len(takeovers)})"]
+    out += [
+        f"  {clean(row.rep_name)} ({clean(row.rep)}): {when(row.taken_at, seconds=True)} to "
+        + (when(row.released_at, seconds=True) if row.released_at else "now (still with the rep)")
+        for row in takeovers
+    ] or ["  never"]
     out += ["", f"Notifications ({len(notifications)})"]
     out.append(_indent(notifications_table(notifications)) if notifications else "  none")
     out += ["", f"Transcript ({transcript_note})"]
@@ -235,10 +243,10 @@ def _indent(text: str) -> str:
 
 def transcript_text(lines: Sequence[Line]) -> str:
     rendered = []
-    speaker_width = max(display_width(line.speaker) for line in lines)
+    speaker_width = max(display_width(clean(line.label)) for line in lines)
     for line in lines:
         stamp = line.at.strftime("%H:%M:%S") if line.at else "--:--:--"
-        prefix = f"{stamp}  {pad(line.speaker, speaker_width)}  "
+        prefix = f"{stamp}  {pad(clean(line.label), speaker_width)}  "
         body = clean(line.text, keep_newlines=True) or ("(buttons only)" if line.buttons else "(no text)")
         if line.buttons:
             body += "\n[" + " | ".join(clean(title) for title in line.buttons) + "]"

@@ -15,7 +15,7 @@ from integrations.leads.erasure import (
 )
 from integrations.leads.local_files import Scrubbed
 from integrations.leads.mentions import Identifiers
-from integrations.store.models import HandoffRequest, Lead, Notification, Person, TranscriptLink
+from integrations.store.models import HandoffRequest, Lead, Notification, Person, Takeover, TranscriptLink
 from integrations.store.people import forget_if_unused, normalise_email
 
 
@@ -114,6 +114,15 @@ def delete_rows(session: Session, selection: Selection) -> None:
                 .where(or_(*(condition(model) for condition in conversation_filters)))
                 .execution_options(synchronize_session=False)
             )
+    takeover_filters: list[
+        ColumnElement[bool]
+    ] = []  # who took the conversation over in the rep console (its rep messages are tracker events)
+    if selection.conversation_ids:
+        takeover_filters.append(Takeover.conversation_id.in_(selection.conversation_ids))
+    if selection.rows_before is not None:
+        takeover_filters.append(Takeover.taken_at < selection.rows_before)
+    if takeover_filters:
+        session.execute(delete(Takeover).where(or_(*takeover_filters)).execution_options(synchronize_session=False))
     if selection.notification_ids:
         session.execute(
             delete(Notification)

@@ -115,10 +115,10 @@ def transcript_page(database_url: str, tracker_url: str, secret: str, token: str
     except TranscriptUnavailableError:
         return 503, _page("Transcript not available", "<p>The conversation store cannot be read now.</p>")
     rows = "".join(
-        f"<p><b>{html.escape(line.speaker)}</b> "
+        f"<p><b>{html.escape(line.label)}</b> "
         f"<small>{line.at:%Y-%m-%d %H:%M:%S} UTC</small><br>{html.escape(line.text)}</p>"
         if line.at
-        else f"<p><b>{html.escape(line.speaker)}</b><br>{html.escape(line.text)}</p>"
+        else f"<p><b>{html.escape(line.label)}</b><br>{html.escape(line.text)}</p>"
         for line in lines
     )
     return 200, _page("Conversation transcript", rows or "<p>No messages.</p>")

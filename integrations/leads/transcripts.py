@@ -25,10 +25,23 @@ class TranscriptUnavailableError(Exception):
 
 @dataclass(frozen=True)
 class Line:
-    speaker: str  # "visitor" or "bot"
+    speaker: str  # "visitor", "bot" or "rep" (a rep who took the conversation over in the console)
     text: str
     at: datetime | None
     buttons: tuple[str, ...] = ()
+    rep: str | None = None  # the rep's name, as the visitor saw it
+
+    @property
+    def label(self) -> str:
+        """Who said it, as transcripts show it: "visitor", "bot" or "rep Priya Raman"."""
+        return f"rep {self.rep}" if self.rep else self.speaker
+
+
+def rep_name(data: dict) -> str | None:
+    """The rep who said a `bot` event (integrations/console/rasa_api.py puts it in the metadata)."""
+    metadata = data.get("metadata")
+    name = metadata.get("takeover_rep_name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def tracker_url() -> str:
@@ -59,6 +72,11 @@ def load_transcript(url: str, sender_id: str) -> list[Line]:
     return _lines(rows)
 
 
+def lines_from_rows(rows) -> list[Line]:
+    """Transcript lines from `events` rows of (type_name, timestamp, data), in their order."""
+    return _lines(rows)
+
+
 def _lines(rows) -> list[Line]:
     lines: list[Line] = []
     buttons: dict[str, str] = {}  # payload -> title of the quick replies the bot last offered
@@ -72,7 +90,9 @@ def _lines(rows) -> list[Line]:
         at = datetime.fromtimestamp(timestamp, timezone.utc) if isinstance(timestamp, (int, float)) else None
         message = data.get("text")
         message = message if isinstance(message, str) else ""
-        if type_name == "bot":
+        if type_name == "bot" and rep_name(data):
+            lines.append(Line("rep", message, at, rep=rep_name(data)))
+        elif type_name == "bot":
             offered = (data.get("data") or {}).get("buttons") or []
             offered = [button for button in offered if isinstance(button, dict)]
             buttons = {str(button.get("payload")): str(button.get("title", "")) for button in offered}

@@ -48,6 +48,7 @@ class LeadSummary:
     # a hand-off: why the visitor wants a person, and the conversation so far
     request: str | None = None
     transcript: list[dict[str, Any]] = field(default_factory=list)
+    console_url: str | None = None  # "Join the chat": the conversation in the rep console (docs/console.md)
     # a returning person: the earlier lead whose rep is told
     earlier_lead_id: int | None = None
     text: str = ""
@@ -87,6 +88,8 @@ class LeadSummary:
         if self.request is not None:
             payload["request"] = self.request
             payload["transcript"] = list(self.transcript)
+        if self.console_url is not None:
+            payload["console_url"] = self.console_url
         if self.earlier_lead_id is not None:
             payload["earlier_lead_id"] = self.earlier_lead_id
         return payload
@@ -113,6 +116,7 @@ class LeadSummary:
             answers=answers_from_json(answers),
             source=dict(source),
             transcript_url=_text(payload.get("transcript_url")),
+            console_url=_text(payload.get("console_url")),
             rep=dict(rep) if rep else None,
             lead_id=payload.get("lead_id"),
             score=payload.get("score"),
@@ -193,6 +197,8 @@ def _tail(summary: LeadSummary, lines: list[str]) -> list[str]:
     if page:
         lines.append(f"Source page: {page}")
     lines.append(f"Transcript: {transcript_line(summary)}")
+    if summary.console_url:
+        lines.append(f"Join the chat: {summary.console_url}")
     if summary.follow_up_by:
         lines.append(f"Follow up by: {summary.follow_up_by}")
     if summary.rep:

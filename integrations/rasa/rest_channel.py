@@ -25,6 +25,10 @@ channel name `rest` and the URL `/webhooks/rest/webhook`. Changes to Rasa 3.6.21
 * `/restart`, `/back` and `/session_start` typed by a visitor are answered by the guard and do
   not reach Rasa (they would wipe or rewind the conversation).
 
+A conversation a rep has taken over (integrations/rasa/takeover.py) keeps the visitor's message in
+the tracker and answers `[]` (HTTP 200), without NLU, actions or the "technical problem" fallback:
+the rep answers in the console.
+
 Every refusal has the REST channel's body shape (`[{"recipient_id": ..., "text": ...}]`).
 Streaming (`?stream=true`) gets the guards but not the empty-reply fallback.
 Runs inside Rasa's environment: imports only rasa, sanic and the standard library.
@@ -55,6 +59,7 @@ from integrations.rasa.guards import (
     valid_conversation_id,
     with_client,
 )
+from integrations.rasa.takeover import is_paused, log_while_paused
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +154,8 @@ class LeadRestInput(RestInput):
                 )
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender_id, input_channel=input_channel, metadata=metadata)
+            if await is_paused(request.app, message.sender_id) and await log_while_paused(request.app, message):
+                return response.json([])
             try:
                 await on_new_message(message)
             except asyncio.CancelledError:

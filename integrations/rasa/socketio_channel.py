@@ -32,9 +32,13 @@ any socketio client keep working, and changes Rasa 3.6.21's channel in these way
   page on any site could open a WebSocket to the chat. Here engineio refuses (HTTP 400) every
   polling or WebSocket request whose `Origin` header is not in ALLOWED_ORIGINS
   (integrations/rasa/origins.py; the same list as Rasa's `--cors`). Clients that send no Origin
-  header (not browsers) are not affected.
+  header (not browsers) are not affected;
+* a conversation a rep has taken over (paused through Rasa's HTTP API, integrations/rasa/takeover.py)
+  keeps the visitor's messages in the tracker without NLU or actions and without the "technical
+  problem" fallback, and the output channel Rasa's HTTP API uses for `execute_side_effects`
+  (`output_channel=socketio`) sends a rep's message as one `bot_uttered` with the rep's name.
 
-Runs inside Rasa's environment: imports only rasa, sanic and socketio.
+Runs inside Rasa's environment: imports only rasa, sanic, socketio and integrations.settings.
 """
 
 from __future__ import annotations
@@ -49,8 +53,9 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
+from integrations import settings
 from integrations.rasa.guards import (
     NO_REPLY_TEXT,
     Guard,
@@ -60,10 +65,12 @@ from integrations.rasa.guards import (
     with_client,
 )
 from integrations.rasa.origins import allowed_origins
+from integrations.rasa.takeover import RepOutput, is_paused, log_while_paused
 
 logger = logging.getLogger(__name__)
 
 REMEMBERED_MESSAGES = 5000
+HELD = {"held": True}  # the acknowledgement of a message kept for the rep who took the conversation over
 
 
 class HandledMessage:
@@ -72,6 +79,7 @@ class HandledMessage:
     def __init__(self) -> None:
         self.replies: list[dict[str, Any]] = []
         self.done = asyncio.Event()
+        self.held = False  # kept for a rep, not answered by the bot
 
 
 class CountingOutput(SocketIOOutput):
@@ -114,6 +122,24 @@ def refuse_unlisted_origins(sio: AsyncServer, origins: tuple[str, ...]) -> None:
     sio.eio._cors_headers = lambda environ: []  # type: ignore[method-assign]
 
 
+def share_rooms_through_redis(sio: AsyncServer) -> None:
+    """With SOCKETIO_REDIS_URL, emit through python-socketio's AsyncRedisManager (pub/sub).
+
+    Rasa creates its AsyncServer with the in-memory manager, so an emit reaches only the sockets of
+    this process. With several Rasa servers, a rep's message appended through one of them must reach
+    the visitor whose socket is on another: every server publishes its emits on the Redis channel and
+    delivers those of its own rooms. Set before the first connection, when the server initialises it.
+    """
+    url = settings.value("SOCKETIO_REDIS_URL")
+    if not url:
+        return
+    manager = AsyncRedisManager(url, channel=settings.value("SOCKETIO_REDIS_CHANNEL"))
+    manager.set_server(sio)
+    sio.manager = manager
+    sio.manager_initialized = False
+    logger.info("socket.io rooms shared through Redis (channel %s)", settings.value("SOCKETIO_REDIS_CHANNEL"))
+
+
 class LeadSocketIOInput(SocketIOInput):
     """`SocketIOInput` that joins rooms, carries the lead's source and handles each message once."""
 
@@ -131,6 +157,19 @@ class LeadSocketIOInput(SocketIOInput):
         except Exception:
             return None
 
+    def _app(self, sid: str) -> Any:
+        """The Sanic app serving this socket (its `ctx.agent` is Rasa's agent)."""
+        try:
+            return self.sio.get_environ(sid, namespace=self.namespace)["sanic.request"].app  # type: ignore[union-attr]
+        except Exception:
+            return None
+
+    def get_output_channel(self) -> RepOutput | None:  # type: ignore[override]
+        """The output Rasa's HTTP API sends through (`output_channel=socketio`): rep messages carry the name."""
+        if self.sio is None:
+            return None
+        return RepOutput(self.sio, self.bot_message_evt)
+
     def _remember(self, key: tuple[str, str]) -> HandledMessage:
         handled = self._handled[key] = HandledMessage()
         if len(self._handled) > REMEMBERED_MESSAGES:
@@ -142,6 +181,7 @@ class LeadSocketIOInput(SocketIOInput):
         sio = self.sio
         assert sio is not None  # set by super().blueprint
         refuse_unlisted_origins(sio, self.allowed_origins)
+        share_rooms_through_redis(sio)
 
         async def session_request(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
@@ -155,14 +195,14 @@ class LeadSocketIOInput(SocketIOInput):
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any) -> dict[str, Any] | None:
             if not isinstance(data, dict):
-                return
+                return None
             if self.session_persistence:
                 sender_id = valid_conversation_id(data.get("session_id"))
                 if sender_id is None:
                     logger.warning("Ignored a socketio message without a valid session_id (send session_request).")
-                    return
+                    return None
             else:
                 sender_id = sid
             message_id = valid_conversation_id(data.get("message_id"))
@@ -172,7 +212,7 @@ class LeadSocketIOInput(SocketIOInput):
                 await earlier.done.wait()
                 for reply in earlier.replies:
                     await sio.emit(self.bot_message_evt, reply, room=sid, namespace=self.namespace)
-                return
+                return HELD if earlier.held else None
             text = as_text(data.get("message"))
             rejection = self.guard.screen(text, sender_id, self._client_ip(sid), data.get(self.metadata_key))
             if rejection is not None:  # answered here; the message does not reach Rasa
@@ -180,7 +220,19 @@ class LeadSocketIOInput(SocketIOInput):
                 if message_id is not None:
                     answer.update(reply_to=message_id, index=0)
                 await sio.emit(self.bot_message_evt, answer, room=sid, namespace=self.namespace)
-                return
+                return None
+            metadata = with_client(source_metadata(data.get(self.metadata_key)), self._client_ip(sid))
+            app = self._app(sid)
+            if await is_paused(app, sender_id):  # a rep has the conversation: keep the message, say nothing
+                paused = UserMessage(
+                    text, None, sender_id, input_channel=self.name(), message_id=message_id, metadata=metadata
+                )
+                if await log_while_paused(app, paused):
+                    if message_id is not None:
+                        kept = self._remember(key)
+                        kept.held = True
+                        kept.done.set()
+                    return HELD  # the acknowledgement tells the widget that no bot reply is coming
             output: CountingOutput = CountingOutput(sio, self.bot_message_evt)
             handled: HandledMessage | None = None
             if message_id is not None:
@@ -192,7 +244,7 @@ class LeadSocketIOInput(SocketIOInput):
                 sender_id,
                 input_channel=self.name(),
                 message_id=message_id,
-                metadata=with_client(source_metadata(data.get(self.metadata_key)), self._client_ip(sid)),
+                metadata=metadata,
             )
             try:
                 await on_new_message(message)
@@ -210,6 +262,7 @@ class LeadSocketIOInput(SocketIOInput):
                 finally:
                     if handled is not None:
                         handled.done.set()
+            return None
 
         # Replace the handlers Rasa registered for these events; connect/disconnect stay as they are.
         sio.on("session_request", session_request, namespace=self.namespace)

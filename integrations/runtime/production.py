@@ -129,6 +129,9 @@ class ProductionConfig:
                 "RASA_URL": f"http://127.0.0.1:{self.rasa_internal_port}",
                 "TRACKER_DB_URL": tracker_url.render_as_string(hide_password=False),
                 "SANIC_PROXIES_COUNT": "1",  # the visitor's address comes from nginx's X-Forwarded-For
+                # socket.io rooms shared by the Rasa servers: a rep's message reaches any visitor's socket
+                "SOCKETIO_REDIS_URL": self.redis_url,
+                "SOCKETIO_REDIS_CHANNEL": f"{self.redis_key_prefix}-socketio",
                 **self.extra_env,
             },
         )

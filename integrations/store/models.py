@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -144,3 +144,38 @@ class ScheduledJob(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Takeover(Base):
+    """A rep who took a live conversation over from the bot, and when they handed it back.
+
+    At most one takeover of a conversation is open (`released_at` NULL) at a time: the partial
+    unique index makes a second rep's take fail in the database, whichever process tries it.
+    """
+
+    __tablename__ = "takeovers"
+    __table_args__ = (
+        Index(
+            "one_open_takeover_per_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    rep: Mapped[str] = mapped_column(String(100))  # the username in reps.yml
+    rep_name: Mapped[str] = mapped_column(String(200))  # as the visitor saw it
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RepPresence(Base):
+    """When a rep's console last asked the server for news: a rep seen recently counts as online."""
+
+    __tablename__ = "rep_presence"
+
+    rep: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,6 +9,9 @@ its shadow root.
 
 `/transcripts/<token>` shows a rep the conversation behind a signed, expiring link from their
 notification (integrations/leads/transcript_links.py); any bad or expired link is a 404.
+
+`/console` is the rep console (integrations/console/app.py, docs/console.md): its own sign-in,
+sessions and Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -19,12 +22,21 @@ import json
 from datetime import datetime, timezone
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from integrations.settings import Settings, load_env
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TRANSCRIPT_PREFIX = "/transcripts/"
+CONSOLE_PREFIX = "/console"
+MAX_POST_BYTES = 64 * 1024
+
+
+@functools.lru_cache(maxsize=1)
+def console():  # one per process: it holds the reps' sessions
+    from integrations.console.app import Console
+
+    return Console()
 
 
 def transcript_response(token: str) -> tuple[int, str]:
@@ -61,8 +73,42 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
     server_version = "leadbot-demo"
     sys_version = ""  # `Server:` without "Python/3.10.x"
 
+    own_csp: str | None = None  # set by an answer with its own Content-Security-Policy (the console)
+
+    def handle_console(self, method: str) -> None:
+        from integrations.console.app import Request
+
+        parts = urlsplit(self.path)
+        try:
+            length = min(int(self.headers.get("Content-Length") or 0), MAX_POST_BYTES) if method == "POST" else 0
+        except ValueError:
+            length = 0
+        body = self.rfile.read(length) if length > 0 else b""
+        request = Request(method, parts.path, parse_qs(parts.query), self.headers, body, self.client_address[0])
+        answer = console().handle(request)
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            if name == "Content-Security-Policy":
+                self.own_csp = value
+            else:
+                self.send_header(name, value)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.own_csp = None
+        self.wfile.write(answer.body)
+
+    def do_POST(self) -> None:
+        if self.path.split("?")[0].startswith(CONSOLE_PREFIX):
+            self.handle_console("POST")
+            return
+        self.send_error(405, "Method not allowed")
+
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/"):
+            self.handle_console("GET")
+            return
         if path.startswith(TRANSCRIPT_PREFIX):
             status, page = transcript_response(path[len(TRANSCRIPT_PREFIX) :])
             self.send_generated(status, "text/html; charset=utf-8", page)
@@ -90,7 +136,7 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Content-Security-Policy", content_security_policy(self.rasa_url))
+        self.send_header("Content-Security-Policy", self.own_csp or content_security_policy(self.rasa_url))
         self.send_header("X-Frame-Options", "DENY")
         self.send_header("Referrer-Policy", "strict-origin-when-cross-origin")
         super().end_headers()

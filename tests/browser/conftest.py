@@ -6,14 +6,17 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import yaml
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from integrations.console.accounts import hash_password
 from integrations.rasa.origins import demo_origins
-from integrations.runtime.stack import Stack
+from integrations.runtime.stack import ROOT, Stack
 from tests.support.ports import port
 from tests.support.stacks import isolated_config, running_stack
 
@@ -24,9 +27,28 @@ SITE_ORIGIN = f"http://{SITE_HOST}:{port(18082)}"
 UNLISTED_ORIGIN = f"http://{SITE_HOST}:{port(18083)}"
 
 
+# rep console accounts (tests/browser/test_console.py) in a copy of the routing file: username -> password
+REP_PASSWORDS = {"priya": "priya-console-password", "lukas": "lukas-console-password", "dana": "dana-console-pass"}
+REP_OF = {"priya": "Priya Raman", "lukas": "Lukas Brenner", "dana": "Dana Whitfield"}
+
+
+def reps_with_console_accounts(state: Path) -> Path:
+    """bot/qualification/reps.yml with console accounts (hashes made as `leads rep-password` makes them)."""
+    data = yaml.safe_load((ROOT / "bot" / "qualification" / "reps.yml").read_text())
+    for rep in data["reps"]:
+        for username, name in REP_OF.items():
+            if rep["name"] == name:
+                rep["console"] = {"username": username, "password_hash": hash_password(REP_PASSWORDS[username])}
+    path = state / "reps.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    config = isolated_config(tmp_path_factory.mktemp("browser-stack"), port(16005), port(16055), port(18081))
+    state = tmp_path_factory.mktemp("browser-stack")
+    reps = reps_with_console_accounts(state)
+    config = isolated_config(state, port(16005), port(16055), port(18081), {"REPS_FILE": str(reps)})
     config.cors_origins = (*demo_origins(config.web_port), SITE_ORIGIN)  # ALLOWED_ORIGINS
     with running_stack(config, "browser", web=True) as running:
         yield running

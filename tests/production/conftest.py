@@ -69,6 +69,13 @@ class ProductionVisitor:
         self.sent.append(text)
         return replies
 
+    def say_raw(self, text: str, via: int) -> list[dict[str, Any]]:
+        """Send `text` to Rasa server number `via`; its answer as it is (empty while a rep has the chat)."""
+        base = f"http://127.0.0.1:{self.stack.config.rasa_ports[via]}"
+        response = requests.post(f"{base}/webhooks/rest/webhook", json={"sender": self.id, "message": text}, timeout=90)
+        response.raise_for_status()
+        return response.json()
+
     def tracker(self, server: int = 0) -> dict[str, Any]:
         port = self.stack.config.rasa_ports[server]
         response = requests.get(

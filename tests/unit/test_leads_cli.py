@@ -540,3 +540,21 @@ def test_a_returning_person_is_shown_with_their_history_and_unverified_details(
     assert re.search(rf"\n  {again_id} +later ", out) and re.search(r"unverified +none", out)
     code, out, _ = run(capsys, "show", str(store["anon"]))
     assert "declined consent" in out and "not linked to a person" in out
+
+
+def test_show_lists_who_took_the_conversation_over(
+    store: dict[str, int], database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import datetime, timezone
+
+    from integrations.console import takeovers
+
+    taken = datetime(2026, 11, 25, 15, 2, tzinfo=timezone.utc)
+    takeovers.take(database_url, "conv-maria", "priya", "Priya Raman", taken)
+    _, before, _ = run(capsys, "show", str(store["maria"]))
+    assert "Taken over in the rep console (1)" in before and "now (still with the rep)" in before
+    takeovers.release(database_url, "conv-maria", "priya", taken.replace(minute=9))
+    code, out, _ = run(capsys, "show", str(store["maria"]))
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.startswith("  Priya Raman (priya): "))
+    assert "15:02" in line and "15:09" in line

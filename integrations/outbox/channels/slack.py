@@ -150,7 +150,7 @@ def _handoff_message(request: LeadSummary) -> dict[str, Any]:
     context = _source_line(request.source)
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(part)} for part in context]})
-    blocks.extend(_transcript(request.transcript_url))
+    blocks.extend(_transcript(request.transcript_url, request.console_url))
     fallback = f"Visitor asked for a human: {visitor(request.name, 100, 'name not given')}"
     return {"text": fallback, "blocks": blocks}
 
@@ -196,19 +196,36 @@ def _date(value: Any) -> str | None:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def _transcript(url: Any) -> list[dict[str, Any]]:
-    if not url:
-        return []
-    url = str(url)
-    if url.startswith(("https://", "http://")) and len(url) <= MAX_URL:
-        button = {
-            "type": "button",
-            "text": {"type": "plain_text", "text": "Open transcript"},
-            "url": url,
-            "action_id": "open_transcript",
-        }
-        return [{"type": "actions", "elements": [button]}]
-    return [_section(f"*Transcript* {visitor(url, 500)}")]
+def _link(url: Any) -> bool:
+    return bool(url) and str(url).startswith(("https://", "http://")) and len(str(url)) <= MAX_URL
+
+
+def _transcript(url: Any, console: Any = None) -> list[dict[str, Any]]:
+    """ "Open transcript" and, for a visitor still in the chat, "Join the chat" (the rep console)."""
+    buttons = []
+    if _link(console):
+        buttons.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Join the chat"},
+                "url": str(console),
+                "style": "primary",
+                "action_id": "join_chat",
+            }
+        )
+    if _link(url):
+        buttons.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Open transcript"},
+                "url": str(url),
+                "action_id": "open_transcript",
+            }
+        )
+    blocks: list[dict[str, Any]] = [{"type": "actions", "elements": buttons}] if buttons else []
+    if url and not _link(url):
+        blocks.append(_section(f"*Transcript* {visitor(url, 500)}"))
+    return blocks
 
 
 def _header(text: str) -> dict[str, Any]:

@@ -88,6 +88,7 @@
     ".msg{max-width:85%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere}",
     ".bot{align-self:flex-start;background:var(--bot-bubble);color:var(--text);border-bottom-left-radius:4px}",
     ".bot a{color:var(--primary);font-weight:600}",
+    ".rep .who{display:block;font-size:12px;font-weight:600;color:var(--primary);margin-bottom:2px}",
     ".user{align-self:flex-end;background:var(--primary);color:var(--on-primary);border-bottom-right-radius:4px}",
     ".replies{display:flex;flex-wrap:wrap;gap:6px;margin-top:10px}",
     ".replies button{border:1.5px solid var(--primary);background:var(--bg);color:var(--primary);border-radius:16px;padding:6px 12px;cursor:pointer}",
@@ -191,7 +192,13 @@
   }
   function messageNode(entry) {
     var node = el("div", { "class": "msg " + entry.from });
-    node.appendChild(el("span", { "class": "sr" }, (entry.from === "bot" ? config.botName : "You") + ": "));
+    if (entry.rep) {
+      node.className += " rep";
+      node.appendChild(el("span", { "class": "who" }, entry.rep));
+      node.appendChild(el("span", { "class": "sr" }, ": "));
+    } else {
+      node.appendChild(el("span", { "class": "sr" }, (entry.from === "bot" ? config.botName : "You") + ": "));
+    }
     if (entry.from === "bot") addLinkedText(node, entry.text); else node.appendChild(document.createTextNode(entry.text));
     return node;
   }
@@ -278,10 +285,11 @@
     var filled = honeypot();
     if (filled) metadata[HONEYPOT] = filled;
     var data = { message: item.message, session_id: state.session, message_id: item.id, metadata: metadata };
-    socket.emit("user_uttered", data, function () {  // acknowledged once Rasa has handled the message
+    socket.emit("user_uttered", data, function (ack) {  // acknowledged once Rasa has handled the message
       if (inflight[item.id] !== item) return;
       delete inflight[item.id];
-      if (item.visible && !item.answered) addEntry({ id: "b:" + item.id + ":none", from: "bot", text: config.fallbackText });
+      var held = ack && ack.held;  // a rep has the conversation: the rep answers, the bot stays silent
+      if (item.visible && !item.answered && !held) addEntry({ id: "b:" + item.id + ":none", from: "bot", text: config.fallbackText });
       render();
     });
   }
@@ -318,6 +326,13 @@
       .filter(function (b) { return b && b.title; })
       .map(function (b) { return { title: String(b.title), payload: String(b.payload || b.title) }; });
     if (!text && !buttons.length) return;
+    if (typeof data.rep === "string" && data.rep && typeof data.rep_message_id === "string") {
+      // a sales rep who took the conversation over in the rep console (docs/console.md)
+      var repEntry = { id: "r:" + data.rep_message_id, from: "bot", rep: data.rep.slice(0, 100), text: text };
+      if (addEntry(repEntry) && panel.hidden && text) { showTeaser(text); setUnread(unread + 1); }
+      render();
+      return;
+    }
     // One reply can reach several tabs of a conversation, or come again after a reconnect: give it an id
     // every tab computes alike (the channel numbers replies; for other servers, count them per turn).
     var id;

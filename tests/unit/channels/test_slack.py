@@ -140,6 +140,24 @@ def test_handoff_message_shows_contact_and_the_last_lines(slack) -> None:
     assert "<!here>" not in service.requests[0].body.decode()
 
 
+def test_handoff_has_a_join_the_chat_button_to_the_console(slack) -> None:
+    service, channel = slack
+    console = "http://localhost:8080/console?conversation=c-2"
+    channel.send(notification("handoff", console_url=console, transcript_url="https://chat.example/transcripts/t"))
+    buttons = [
+        element
+        for block in service.requests[0].json()["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    assert [(button["text"]["text"], button["url"]) for button in buttons] == [
+        ("Join the chat", console),
+        ("Open transcript", "https://chat.example/transcripts/t"),
+    ]
+    channel.send(notification("handoff", console_url="javascript:alert(1)"))  # not a web address: no button
+    assert "javascript:" not in service.requests[1].body.decode()
+
+
 def test_handoff_without_contact_says_so(slack) -> None:
     service, channel = slack
     channel.send(notification("handoff", name=None, email=None, company=None, phone=None))
