@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -142,3 +142,39 @@ class ScheduledJob(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Booking(Base):
+    """A meeting a visitor booked with a rep in the chat (integrations/booking).
+
+    At most one booked (not cancelled) meeting per rep and start time: a partial unique index the
+    database enforces, so two visitors or two action servers choosing one slot give one booking.
+    Times are stored in UTC.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index(
+            "uq_bookings_rep_start_booked",
+            "rep_email",
+            "start_at",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_email: Mapped[str] = mapped_column(String(320))  # case-folded
+    rep_name: Mapped[str] = mapped_column(String(200))
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="booked", index=True)  # booked, cancelled
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    visitor_name: Mapped[str | None] = mapped_column(String(200))
+    visitor_email: Mapped[str | None] = mapped_column(String(320))
+    visitor_timezone: Mapped[str | None] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE: +1 per reschedule or cancel
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
