@@ -52,6 +52,7 @@ class RoutingPolicy:
     fallback: Rep
     assign_stages: frozenset[str]
     booking: Mapping[str, Any] = field(default_factory=dict)  # the `booking:` section (integrations/booking)
+    speed_to_lead: Mapping[str, Any] = field(default_factory=dict)  # integrations/speed_to_lead.py
 
     @classmethod
     def from_yaml(cls, data: Mapping[str, Any]) -> RoutingPolicy:
@@ -61,6 +62,7 @@ class RoutingPolicy:
             Rep(**data["fallback"]),
             frozenset(data.get("assign_stages") or ["SQL"]),
             dict(data.get("booking") or {}),
+            dict(data.get("speed_to_lead") or {}),
         )
 
     def rep_by_email(self, email: str | None) -> Rep | None:

@@ -82,6 +82,12 @@ class Lead(Base):
     assigned_rep: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)
     follow_up_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # speed-to-lead (integrations/speed_to_lead.py): a hot lead's first-touch deadline, when a rep
+    # claimed it and first contacted the visitor, and how often it was escalated for want of a claim
+    first_touch_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Notification(Base):
