@@ -176,7 +176,8 @@ class Booking(Base):
     start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16), default="booked", index=True)  # booked, cancelled
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"), index=True)
+    # erasing or purging the lead (integrations/leads/selection.py) deletes its bookings with it
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     conversation_id: Mapped[str] = mapped_column(String(255), index=True)
     visitor_name: Mapped[str | None] = mapped_column(String(200))
     visitor_email: Mapped[str | None] = mapped_column(String(320))

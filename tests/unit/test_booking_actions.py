@@ -190,3 +190,19 @@ def test_a_lead_re_scored_after_booking_is_not_offered_times_again(booking_env) 
     tracker.slots.update({**slots, **booked})
     again, _, messages = run(ActionQualifyLead(), tracker)
     assert messages[-1]["response"] == "utter_offer_booking" and "meeting_offer" not in again
+
+
+def test_erasing_the_lead_erases_its_booking(booking_env) -> None:
+    """`leads erase` and the retention purge delete lead rows with one DELETE (integrations/leads/selection.py):
+    the booking (the visitor's name and email) goes with it."""
+    from sqlalchemy import delete
+
+    slots, _, _ = run(ActionQualifyLead(), qualified())
+    run(ActionBookMeeting(), choose(slots, "", "2026-11-30T15:00:00+00:00"))
+    with transaction(booking_env["DATABASE_URL"]) as session:
+        assert len(session.scalars(select(Booking)).all()) == 1
+        session.execute(
+            delete(Lead).where(Lead.id == int(slots["lead_id"])).execution_options(synchronize_session=False)
+        )
+    with transaction(booking_env["DATABASE_URL"]) as session:
+        assert session.scalars(select(Booking)).all() == []

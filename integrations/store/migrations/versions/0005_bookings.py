@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], ondelete="CASCADE"),  # erased with the lead
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_bookings_status", "bookings", ["status"])
