@@ -32,12 +32,13 @@ from integrations.handoff_limits import HandoffLimitedError, HandoffLimits, chec
 from integrations.leads.transcript_links import TranscriptLinks
 from integrations.outbox.background import deliver_soon
 from integrations.outbox.outbox import enqueue
-from integrations.outbox.registry import configured_channels
+from integrations.outbox.registry import ADDRESSED_CHANNELS, configured_channels
 from integrations.outbox.summary import HUMAN_REQUESTED, LeadSummary, lead_summary, returning_summary
 from integrations.rasa.timeouts import lead_store_budget_seconds
 from integrations.routing import Rep, RoutingPolicy, assign_rep, lead_segments
 from integrations.routing import load_policy as load_routing
 from integrations.settings import Settings
+from integrations.speed_to_lead import first_touch_deadline, first_touch_minutes
 from integrations.spool import replay_spool, spool_handoff, spool_lead, spooled_handoff_since
 from integrations.store.db import transaction
 from integrations.store.leads import LeadRecord, save_lead, utcnow
@@ -189,7 +190,7 @@ def replay_spooled(settings: Settings, channels: list[str]) -> int:
 
 
 def _channels(settings: Settings) -> list[str]:
-    return list(configured_channels(settings.outbox_log))
+    return [name for name in configured_channels(settings.outbox_log) if name not in ADDRESSED_CHANNELS]
 
 
 def _spool_lead(spool: Path, record: LeadRecord) -> None:
@@ -319,6 +320,8 @@ def store_lead(
             else:
                 rep = assign_rep(session, routing, lead_segments(lead.phone, lead.email))
                 lead.assigned_rep = rep.name
+                if lead.temperature == "hot" and rep is not routing.fallback:
+                    lead.first_touch_by = first_touch_deadline(now, rep, first_touch_minutes(routing))
                 session.flush()
         earlier = [other for other in history(session, lead) if other.id < lead.id]
         link = links.url(session, lead.conversation_id, now)

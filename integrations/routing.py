@@ -29,10 +29,14 @@ class Rep:
     booking_link: str | None = None
     active: bool = True
     segments: Mapping[str, list[str]] = field(default_factory=dict)
-    # the rep console (integrations/console/accounts.py): sign-in and working hours
+    # the rep console (integrations/console/accounts.py): sign-in
     console: Mapping[str, str] | None = None
-    timezone: str | None = None
-    hours: Mapping[str, str] | None = None
+    # calendar (docs/booking.md): the rep's IANA time zone, weekly working hours in it
+    # ({"mon": ["09:00-12:00", "13:00-17:00"], ...}; unset: Monday to Friday 09:00-17:00) and an
+    # optional free/busy feed (an ICS address) whose busy times are never offered
+    timezone: str = "UTC"
+    working_hours: Mapping[str, list[str]] | None = None
+    freebusy_url: str | None = None
 
     def covers(self, lead: Mapping[str, str | None]) -> bool:
         for key, allowed in self.segments.items():
@@ -49,11 +53,25 @@ class RoutingPolicy:
     reps: list[Rep]
     fallback: Rep
     assign_stages: frozenset[str]
+    booking: Mapping[str, Any] = field(default_factory=dict)  # the `booking:` section (integrations/booking)
+    speed_to_lead: Mapping[str, Any] = field(default_factory=dict)  # integrations/speed_to_lead.py
 
     @classmethod
     def from_yaml(cls, data: Mapping[str, Any]) -> RoutingPolicy:
         reps = [Rep(**{**rep, "segments": rep.get("segments") or {}}) for rep in data.get("reps") or []]
-        return cls(reps, Rep(**data["fallback"]), frozenset(data.get("assign_stages") or ["SQL"]))
+        return cls(
+            reps,
+            Rep(**data["fallback"]),
+            frozenset(data.get("assign_stages") or ["SQL"]),
+            dict(data.get("booking") or {}),
+            dict(data.get("speed_to_lead") or {}),
+        )
+
+    def rep_by_email(self, email: str | None) -> Rep | None:
+        for rep in [*self.reps, self.fallback]:
+            if email and rep.email.casefold() == email.casefold():
+                return rep
+        return None
 
     def eligible(self, lead: Mapping[str, str | None]) -> list[Rep]:
         return [rep for rep in self.reps if rep.active and rep.covers(lead)]

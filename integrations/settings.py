@@ -61,6 +61,7 @@ VARIABLES: dict[str, Variable] = _variables(
     ("TRANSCRIPT_LINK_SECRET", "", "secret signing transcript links (HMAC-SHA256)"),
     ("TRANSCRIPT_LINK_DAYS", "7", "days a transcript link works"),
     ("SLACK_WEBHOOK_URL", "", "Slack incoming webhook"),
+    ("SLACK_SIGNING_SECRET", "", "Slack app's signing secret: verifies the Claim button's interactivity requests"),
     ("WEBHOOK_URL", "", "generic JSON webhook, signed per Standard Webhooks"),
     ("WEBHOOK_SECRET", "", "signing secret of the webhook"),
     ("HUBSPOT_TOKEN", "", "HubSpot private-app token"),
@@ -69,6 +70,10 @@ VARIABLES: dict[str, Variable] = _variables(
     ("SALESFORCE_WEB_TO_LEAD_URL", "", "Web-to-Lead form address"),
     ("SALESFORCE_RETURN_URL", "", "retURL sent with the Web-to-Lead form"),
     ("CHANNEL_TIMEOUT_SECONDS", "5", "seconds each delivery channel may take"),
+    ("SMTP_URL", "", "SMTP server for booking invitations: smtp://user:password@host:587 or smtps://host:465"),
+    ("SMTP_FROM", "Acme Analytics <meetings@acme.example>", "sender of booking invitations"),
+    ("BOOKING_URL", "", "reschedule/cancel page template with {token} (default on the demo page's port)"),
+    ("BOOKING_LINK_SECRET", "", "secret signing reschedule/cancel links (default: TRANSCRIPT_LINK_SECRET)"),
     # outbox schedule and retention
     ("OUTBOX_MAX_ATTEMPTS", "8", "tries of one delivery before it becomes a dead letter"),
     ("OUTBOX_BASE_DELAY_SECONDS", "2", "first retry delay (doubles each try)"),
@@ -77,6 +82,7 @@ VARIABLES: dict[str, Variable] = _variables(
     ("PURGE_INTERVAL_HOURS", "24", "how often the dispatcher purges when RETENTION_DAYS is set"),
     # understanding and the action server
     ("DEFAULT_PHONE_REGION", "US", "region of phone numbers typed without a country code"),
+    ("DEFAULT_TIMEZONE", "UTC", "IANA time zone of offered meeting times when the visitor's browser sent none"),
     ("ACTION_TIMEOUT_SECONDS", "10", "seconds Rasa waits for one action call"),
     ("HANDOFF_CONVERSATION_MINUTES", "10", "at most one rep alert per conversation in this many minutes"),
     ("HANDOFF_PER_CLIENT_PER_HOUR", "3", "rep alerts per client per hour"),

@@ -1,5 +1,6 @@
 """Custom actions of the assistant, served by the rasa-sdk action server (`rasa_sdk --actions bot.actions`)."""
 
+from bot.actions.booking import ActionBookMeeting
 from bot.actions.clarify import ASK_ACTIONS
 from bot.actions.early_answers import ValidateEarlyAnswersAndCorrections
 from bot.actions.forms import ValidateContactForm, ValidateQualificationForm
@@ -16,6 +17,7 @@ from bot.actions.side import (
 __all__ = [
     "ASK_ACTIONS",
     "ActionBeginContact",
+    "ActionBookMeeting",
     "ActionExplainWhy",
     "ActionGreetIfFirst",
     "ActionHumanHandoff",

@@ -20,9 +20,9 @@ from bot.actions.roles import stated_authority
 from bot.actions.understanding import (
     CORRECTION_MASS,
     UNASKED_MASS,
-    answer_to,
     is_correction_cue,
     is_interruption,
+    mentions_topic,
     question_answered,
     question_names,
     says_none,
@@ -91,7 +91,7 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
                     corrected.append(question)
         went_elsewhere = bool(whole and whole[0] != open_question and _taken(events, whole[0]))
 
-        timeline = future_timeline(text)
+        timeline = None if mentions_topic("budget", text) else future_timeline(text)  # "budget comes in 2 months"
         if timeline and open_question not in ("timeline", *CONTACT_QUESTIONS) and answered.get("timeline") is None:
             if not _taken(events, "timeline"):
                 events += _slot_events("timeline", timeline, text, domain)  # "we need it within 2 months"
@@ -107,11 +107,10 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
                 if _taken(events, question):
                     continue
                 if question == open_question:
-                    # The open question is answered here only when the whole message went to another one
-                    # ("probably 2 months. oh and the budget is actually approved now"), or holds several
-                    # answers and says nothing clear about it as a whole; else the form reads it.
-                    several = len(found) > 1 and answer_to(question, message, answered) is None
-                    if previous is None and (went_elsewhere or several):
+                    # The open question is answered here from its own clause when the message holds several
+                    # answers ("probably 2 months. oh and the budget is actually approved now"), or when the
+                    # whole message went to another question; else the form reads it.
+                    if previous is None and (went_elsewhere or len(found) > 1):
                         events += _slot_events(question, answer.category, answer.text, domain)
                     continue
                 if previous is not None:

@@ -12,13 +12,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import variants
+from bot.actions.booking import asked_for_demo, offer_meeting
 from bot.actions.conversation import lead_source
 from bot.actions.questions import answers_of
 from bot.actions.scoring import load_policy, qualify, scored_questions
 from integrations.consent_redaction import CONTACT_SLOTS as REDACTED_SLOTS
 from integrations.consent_redaction import redact_declined_now_and_later
 from integrations.handoff import LeadRecord, hand_over
+from integrations.routing import Rep, assign_rep, lead_segments
+from integrations.routing import load_policy as load_routing
 from integrations.settings import Settings
+from integrations.store.db import transaction
 from integrations.store.leads import utcnow
 
 logger = logging.getLogger(__name__)
@@ -85,9 +89,30 @@ class ActionQualifyLead(Action):
             follow_up_by=follow_up_by.strftime("%a %d %b, %H:%M UTC"),
             rep_name=rep.name if rep else "our sales team",
         )
-        if rep and rep.booking_link:
+        if result.stage == "MQL" and rep is None and asked_for_demo(tracker):
+            rep = self.demo_rep(settings, record)
+        offered = None
+        booked = bool(tracker.get_slot("meeting_id"))  # re-scored after a correction: the meeting stands
+        if rep and not booked and (result.stage == "SQL" or rep is not handed.rep):
+            # the rep's free times as quick replies, the booking link kept in the same message
+            response = "utter_offer_meeting" if rep.booking_link else "utter_offer_meeting_slots"
+            offered = offer_meeting(dispatcher, tracker, rep, settings, response)
+        if offered is not None:
+            events += offered
+        elif rep and rep.booking_link:
             dispatcher.utter_message(response="utter_offer_booking", rep_name=rep.name, booking_link=rep.booking_link)
         return events
+
+    @staticmethod
+    def demo_rep(settings: Settings, record: LeadRecord) -> Rep | None:
+        """A rep for an MQL who asked for a demo: the next in turn, as a hot lead would get."""
+        try:
+            routing = load_routing(settings.reps_file)
+            with transaction(settings.database_url) as session:
+                return assign_rep(session, routing, lead_segments(record.phone, record.email))
+        except Exception:
+            logger.exception("no rep for the demo of conversation %s", record.conversation_id)
+            return None
 
     @staticmethod
     def forget_without_consent(settings: Settings, tracker: Tracker, consent: bool) -> list[dict[str, Any]]:

@@ -21,7 +21,11 @@ OTHER_DECIDES_RE = re.compile(
     r"(?:is|are) the (?:final )?decision[- ]makers?|holds? the budget|owns? the budget)\b"
     r"|\b(?:need|needs|require|requires|get|getting)\s+(?:\w+\s+){0,2}?(?:approval|sign[- ]?off|buy[- ]in)\b"
     r"|\bi(?:'m| am)\s+not\s+(?:the\s+)?(?:final\s+)?(?:one who|person who|decision[- ]maker|decider)"
-    r"|\bnot\s+(?:my|me)\s+(?:call|decision)\b|\bsomeone else (?:decides|signs|approves)\b",
+    r"|\bnot\s+(?:my|me)\s+(?:call|decision)\b|\bsomeone else (?:decides|signs|approves)\b"
+    # a shared decision: "on the team that will pick the tool, together with IT", "we decide as a team"
+    r"|\b(?:decide|decides|deciding|pick|picks|choose|chooses|choosing)\b[^.;]{0,40}\b(?:together|jointly) with\b"
+    r"|\b(?:on|in|part of) the (?:team|committee|panel|group) that (?:will )?(?:decide|pick|choose|select)s?\b"
+    r"|\bwe (?:decide|choose|pick) (?:together|as a team|jointly)\b",
     re.IGNORECASE,
 )
 # The visitor decides: "I decide", "my call", "it's my budget", "I choose the tools", "budget owner".
@@ -30,6 +34,7 @@ SELF_DECIDES_RE = re.compile(
     r"have (?:the )?(?:final|last) (?:say|word)|own the budget|hold the budget|call the shots)\b"
     r"|\b(?:it's|its|it is|that's|the decision is|the call is)\s+(?:\w+\s+)?(?:mine|my (?:call|decision))\b"
     r"|\b(?:i|and|also)\s+(?:\w+\s+)?(?:own|hold|control) the (?:[\w-]+\s+)?budget\b"
+    r"|\b(?:is|stops|rests|lies|sits)\s+with me\b|\b(?:up|down) to me\b"
     r"|\bmy (?:call|decision)\b|\bbudget (?:owner|holder)\b|\b(?:budget|decision|call) is (?:all )?mine\b"
     r"|\b(?:i'm|i am|i'd be|i would be|i'll be|i will be)\s+the (?:one|person)\s+(?:who\s+)?"
     r"(?:decid|sign|approv|choos)\w*"

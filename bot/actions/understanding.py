@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from bot.actions.amounts import BudgetAmount, parse_budget_amount
 from bot.actions.counts import category_by_count
 from bot.actions.durations import PRESENT_DURATION_RE, days_until, timeline_category, without_billing_periods
-from bot.actions.needs import denies_need, states_need
+from bot.actions.needs import HEDGE_RE, denies_need, states_need
 from bot.actions.policy_files import load_yaml, qualification_file
 from bot.actions.roles import stated_authority
 
@@ -367,6 +367,8 @@ def question_answered(
     if category == "none" and not mentions_topic(question, text):
         return None  # a negation about something else ("leads aren't followed up") is no "none" answer
     unasked = question != open_question
+    if unasked and question == "need" and category == "defined" and HEDGE_RE.search(text):
+        return None  # "I think we might need better qualification, not sure yet": ask, don't assume
     if unasked and question == "budget" and category == "unknown" and not UNSURE_RE.search(text):
         return None  # "it's my department's budget" names the budget and says nothing unknown about it
     if unasked and question_config()[question].get("unasked_only_with_topic") and not names_topic(question, text):
@@ -382,8 +384,8 @@ def names_topic(question: str, text: str) -> bool:
         return True
     if question == "timeline":
         text = without_billing_periods(text)
-        if PRESENT_DURATION_RE.search(text):
-            return False
+        if PRESENT_DURATION_RE.search(text) or mentions_topic("budget", text):
+            return False  # "it takes us 2 days", "budget is planned for next year": no timeline
         if days_until(text) is not None:
             return True
     return mentions_topic(question, text)

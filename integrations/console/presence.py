@@ -1,7 +1,7 @@
 """Who can join a chat now: reps whose console asked for news in the last CONSOLE_ONLINE_SECONDS.
 
 The console records each rep's last poll in `rep_presence` (takeovers.seen), so every action server
-and web server sees the same answer. Working hours (`hours` and `timezone` of each rep in reps.yml)
+and web server sees the same answer. Working hours (`working_hours` and `timezone` of each rep in reps.yml)
 only tell the visitor when the team is usually there; a rep signed in outside them still counts.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 
@@ -34,13 +35,15 @@ def signed_out(database_url: str, rep: str) -> None:
         session.execute(delete(RepPresence).where(RepPresence.rep == rep))
 
 
-def hours_text(hours: Mapping[str, str] | None, timezone: str | None) -> str | None:
-    """'Mon\u2013Fri 09:00\u201317:30 (Europe/London)' from a rep's hours (en dashes); same hours grouped."""
+def hours_text(hours: Mapping[str, Any] | None, timezone: str | None) -> str | None:
+    """'Mon\u2013Fri 09:00\u201317:30 (Europe/London)' from a rep's `working_hours` (en dashes); same
+    hours grouped. A day's hours are a list of spans ("09:00-12:00", "13:00-17:00") or one span."""
     if not hours:
         return None
     groups: list[tuple[list[str], str]] = []
     for day in DAYS:
-        span = hours.get(day)
+        spans = hours.get(day)
+        span = ", ".join(spans) if isinstance(spans, (list, tuple)) else spans
         if not span:
             continue
         if groups and groups[-1][1] == span and DAYS.index(groups[-1][0][-1]) == DAYS.index(day) - 1:
@@ -74,4 +77,4 @@ class Availability:
 
 
 def availability(database_url: str, rep: Rep | None, now: datetime) -> Availability:
-    return Availability(online(database_url, now), hours_text(rep.hours, rep.timezone) if rep else None)
+    return Availability(online(database_url, now), hours_text(rep.working_hours, rep.timezone) if rep else None)

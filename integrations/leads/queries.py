@@ -155,7 +155,10 @@ def claim_lead(session: Session, lead_id: int, rep: str, *, force: bool, now: da
     previous = lead.assigned_rep
     # a lead already contacted stays contacted: taking it over does not undo the call
     status = "contacted" if lead.status == "contacted" else "claimed"
-    _compare_and_set(session, lead, {"assigned_rep": rep, "status": status, "updated_at": now})
+    values: dict[str, object] = {"assigned_rep": rep, "status": status, "updated_at": now}
+    if lead.claimed_at is None:  # time to claim (speed-to-lead): the first claim counts
+        values["claimed_at"] = now
+    _compare_and_set(session, lead, values)
     taken = f" (taken over from {previous})" if previous and not same_rep(previous, rep) else ""
     return Change(lead, True, f"lead {lead.id} claimed by {rep}{taken}")
 
@@ -168,6 +171,10 @@ def mark_contacted(session: Session, lead_id: int, rep: str | None, *, force: bo
     if lead.status == "contacted" and (rep is None or same_rep(lead.assigned_rep, rep)):
         return Change(lead, False, f"lead {lead.id} was already marked contacted")
     values: dict[str, object] = {"status": "contacted", "updated_at": now}
+    if lead.first_contacted_at is None:
+        values["first_contacted_at"] = now
+    if lead.claimed_at is None:  # contacting a lead claims it
+        values["claimed_at"] = now
     if rep:
         values["assigned_rep"] = rep
     _compare_and_set(session, lead, values)

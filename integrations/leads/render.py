@@ -11,6 +11,7 @@ from integrations.leads.export import FIELDS
 from integrations.leads.queries import as_utc, is_overdue
 from integrations.leads.terminal import clean, display_width, indent_continuation, pad, table
 from integrations.leads.transcripts import Line
+from integrations.speed_to_lead import seconds_between
 from integrations.store.models import Lead, Notification, Person, Takeover
 
 LABEL_WIDTH = 15
@@ -26,6 +27,22 @@ def when(value: datetime | None, *, seconds: bool = False) -> str:
 def follow_up(lead: Lead, now: datetime, *, seconds: bool = False) -> str:
     text = when(lead.follow_up_by, seconds=seconds)
     return f"{text} OVERDUE" if is_overdue(lead, now) else text
+
+
+def first_delivery(notifications: Sequence[Notification]) -> datetime | None:
+    """When the rep was first told: the earliest delivered hand-off of the lead."""
+    times = [as_utc(n.delivered_at) for n in notifications if n.kind == "sql_lead" and n.delivered_at]
+    return min((moment for moment in times if moment), default=None)
+
+
+def duration(start: datetime | None, end: datetime | None) -> str:
+    """`1 min 05 s` from `start` to `end`, or `-` when either is missing."""
+    seconds = seconds_between(as_utc(start), as_utc(end))
+    if seconds is None:
+        return "-"
+    minutes, rest = divmod(round(max(seconds, 0)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {rest:02d} s"
 
 
 FIELD_LABELS = {"person_name": "name", "company": "company", "phone": "phone"}
@@ -219,6 +236,13 @@ def lead_details(
         field("rep", "assigned_rep"),
         field("status", "status"),
         field("follow up by", "follow_up_by", follow_up(lead, now, seconds=True)),
+        "",
+        "Speed to lead",
+        field("first touch by", "first_touch_by", when(lead.first_touch_by, seconds=True)),
+        _field("time to notify", duration(lead.created_at, first_delivery(notifications))),
+        field("time to claim", "claimed_at", duration(lead.created_at, lead.claimed_at)),
+        field("first contact", "first_contacted_at", duration(lead.created_at, lead.first_contacted_at)),
+        field("escalations", "escalations", str(lead.escalations or 0)),
     ]
     shown.add("id")
     new_columns = [name for name in FIELDS if name not in shown]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from integrations import settings
 from integrations.outbox.channels.base import Channel, DeliveryError
+from integrations.outbox.channels.email import EmailChannel
 from integrations.outbox.channels.http import Timeout, timeout_from_env
 from integrations.outbox.channels.hubspot import DEFAULT_BASE_URL, HubSpotChannel
 from integrations.outbox.channels.local_log import LocalLogChannel
@@ -38,7 +39,11 @@ ENV_VARIABLES = (
     "SALESFORCE_WEB_TO_LEAD_URL",
     "SALESFORCE_RETURN_URL",
     "CHANNEL_TIMEOUT_SECONDS",
+    "SMTP_URL",
+    "SMTP_FROM",
 )
+# Channels that deliver only what is addressed to them (booking invitations), never a lead's hand-off.
+ADDRESSED_CHANNELS = frozenset({"email"})
 
 
 class MisconfiguredChannel:
@@ -77,6 +82,11 @@ def _remote_channels(values: tuple[tuple[str, str], ...]) -> dict[str, Channel]:
         channels["salesforce"] = _checked("salesforce", url) or SalesforceChannel(
             env["SALESFORCE_OID"], url, timeout, return_url=env["SALESFORCE_RETURN_URL"] or None
         )
+    if env["SMTP_URL"]:
+        try:
+            channels["email"] = EmailChannel(env["SMTP_URL"], env["SMTP_FROM"], max(timeout))
+        except ValueError as error:
+            channels["email"] = MisconfiguredChannel("email", str(error))
     for channel in channels.values():
         if isinstance(channel, MisconfiguredChannel):
             logger.error(

@@ -5,7 +5,8 @@ seconds, and runs the retention purge on its own schedule.
 Leads and hand-off requests the action server could not store (database down past its retries) wait in
 the spool (integrations/spool.py); each round stores them first, so their notifications go out in the
 same round. With RETENTION_DAYS set, the purge of `scripts/leads purge` runs once every
-PURGE_INTERVAL_HOURS (default 24) across all dispatchers (integrations/outbox/schedule.py).
+PURGE_INTERVAL_HOURS (default 24) across all dispatchers (integrations/outbox/schedule.py). Hot leads
+not claimed by their first-touch deadline are escalated each round (integrations/speed_to_lead.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from integrations.handoff import replay_spooled
 from integrations.outbox.dispatcher import dispatch_due
 from integrations.outbox.registry import configured_channels
 from integrations.outbox.schedule import run_if_due
+from integrations.routing import load_policy as load_routing
 from integrations.settings import Settings
+from integrations.speed_to_lead import escalate_overdue
 from integrations.store.leads import utcnow
 
 logger = logging.getLogger("outbox.worker")
@@ -60,6 +63,10 @@ def one_round(settings: Settings, channels: dict, now: datetime | None = None) -
         replay_spooled(settings, names)
     except Exception:
         logger.exception("replaying the spool failed; trying again")
+    try:  # hot leads nobody claimed in time: re-routed and announced before this round's deliveries
+        escalate_overdue(settings.database_url, load_routing(settings.reps_file), names, now or utcnow())
+    except Exception:
+        logger.exception("ALERT escalating unclaimed hot leads failed; trying again next round")
     try:
         report = dispatch_due(settings.database_url, channels)
         if report.sent or report.retried or report.dead:

@@ -68,7 +68,17 @@ COMMAND_TEXT = "That command isn't available in this chat. Just tell me what you
 BAD_ID_TEXT = "The conversation id (`sender`) must be a string of 1 to 128 printable characters."
 MAX_KEYS = 100_000
 MAX_ID_LENGTH = 128  # conversation and message ids; the tracker's sender_id column holds 255
-SOURCE_KEYS = ("page_url", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# `timezone`: the browser's IANA time zone, in which meeting times are offered (bot/actions/booking.py)
+SOURCE_KEYS = (
+    "page_url",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "timezone",
+)
 MAX_VALUE_LENGTH = 2000
 # Rasa's default intents that restart, rewind or re-start a conversation (rasa.shared.core.constants);
 # `out_of_scope` and `nlu_fallback` change nothing and stay available.

@@ -84,6 +84,12 @@ class Lead(Base):
     assigned_rep: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(32), default="new", index=True)
     follow_up_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # speed-to-lead (integrations/speed_to_lead.py): a hot lead's first-touch deadline, when a rep
+    # claimed it and first contacted the visitor, and how often it was escalated for want of a claim
+    first_touch_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Notification(Base):
@@ -179,3 +185,40 @@ class RepPresence(Base):
 
     rep: Mapped[str] = mapped_column(String(100), primary_key=True)
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Booking(Base):
+    """A meeting a visitor booked with a rep in the chat (integrations/booking).
+
+    At most one booked (not cancelled) meeting per rep and start time: a partial unique index the
+    database enforces, so two visitors or two action servers choosing one slot give one booking.
+    Times are stored in UTC.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index(
+            "uq_bookings_rep_start_booked",
+            "rep_email",
+            "start_at",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_email: Mapped[str] = mapped_column(String(320))  # case-folded
+    rep_name: Mapped[str] = mapped_column(String(200))
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="booked", index=True)  # booked, cancelled
+    # erasing or purging the lead (integrations/leads/selection.py) deletes its bookings with it
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    visitor_name: Mapped[str | None] = mapped_column(String(200))
+    visitor_email: Mapped[str | None] = mapped_column(String(320))
+    visitor_timezone: Mapped[str | None] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE: +1 per reschedule or cancel
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

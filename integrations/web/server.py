@@ -39,6 +39,10 @@ def console():  # one per process: it holds the reps' sessions
     return Console()
 
 
+SLACK_INTERACTIONS = "/slack/interactions"  # the Claim button (integrations/web/slack_actions.py)
+MEETING_PREFIX = "/meetings/"  # the visitor's reschedule/cancel page (integrations/web/meetings.py)
+
+
 def transcript_response(token: str) -> tuple[int, str]:
     """The transcript page for a link token, read with the lead store and tracker store of this stack."""
     from integrations.leads.transcript_links import transcript_page
@@ -98,12 +102,6 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
         self.own_csp = None
         self.wfile.write(answer.body)
 
-    def do_POST(self) -> None:
-        if self.path.split("?")[0].startswith(CONSOLE_PREFIX):
-            self.handle_console("POST")
-            return
-        self.send_error(405, "Method not allowed")
-
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/"):
@@ -113,11 +111,46 @@ class DemoPageHandler(SimpleHTTPRequestHandler):
             status, page = transcript_response(path[len(TRANSCRIPT_PREFIX) :])
             self.send_generated(status, "text/html; charset=utf-8", page)
             return
+        if path.startswith(MEETING_PREFIX):
+            self.send_meeting_page(path[len(MEETING_PREFIX) :], None)
+            return
         if path == "/widget-config.js":
             config = f"window.LEADBOT_CONFIG = {json.dumps({'serverUrl': self.rasa_url})};\n"
             self.send_generated(200, "application/javascript; charset=utf-8", config)
             return
         super().do_GET()
+
+    def do_POST(self) -> None:
+        path = self.path.split("?")[0]
+        if path.startswith(CONSOLE_PREFIX):
+            self.handle_console("POST")
+            return
+        if path == SLACK_INTERACTIONS:
+            self.send_slack_answer()
+            return
+        if not path.startswith(MEETING_PREFIX):
+            self.send_error(405, "Method not allowed")
+            return
+        length = min(int(self.headers.get("Content-Length") or 0), 4096)
+        self.send_meeting_page(path[len(MEETING_PREFIX) :], self.rfile.read(length) if length > 0 else b"")
+
+    def send_slack_answer(self) -> None:
+        from integrations.web.meetings import utc_now
+        from integrations.web.slack_actions import MAX_BODY, interaction
+
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 < length <= MAX_BODY:
+            self.send_generated(413 if length else 400, "application/json", '{"error": "body size"}')
+            return
+        body = self.rfile.read(length)
+        status, answer = interaction(body, {key.lower(): value for key, value in self.headers.items()}, utc_now())
+        self.send_generated(status, "application/json", json.dumps(answer))
+
+    def send_meeting_page(self, token: str, form: bytes | None) -> None:
+        from integrations.web.meetings import meeting_page, utc_now
+
+        status, page = meeting_page(token, utc_now(), form)
+        self.send_generated(status, "text/html; charset=utf-8", page)
 
     def send_generated(self, status: int, content_type: str, text: str) -> None:
         """An answer made for this request, never cached."""

@@ -75,7 +75,8 @@ def test_sql_lead_is_stored_scored_and_handed_off(action_env) -> None:
     [notification] = notifications(action_env["DATABASE_URL"])
     assert notification.status == "sent"
     assert lead.assigned_rep == entry["rep"]["name"]
-    assert messages[1]["response"] == "utter_offer_booking"
+    assert messages[1]["response"] == "utter_offer_meeting"  # the free times as quick replies, with the link
+    assert "cal.acme.example" in messages[1]["booking_link"] and messages[1]["buttons"][-1]["title"] == "Other times"
     assert entry["kind"] == "sql_lead"
     assert entry["name"] == "Ana Lima" and entry["stage"] == "SQL"
     assert 'Need: defined - "words about need"' in entry["text"]

@@ -34,7 +34,12 @@ def reps_file(tmp_path: Path, password_hash: str) -> Path:
     data = yaml.safe_load(Path("bot/qualification/reps.yml").read_text())
     data["reps"][2]["console"] = {"username": "priya", "password_hash": password_hash}
     data["reps"][2]["timezone"] = "Europe/London"
-    data["reps"][2]["hours"] = {"mon": "09:00-17:30", "tue": "09:00-17:30", "wed": "09:00-17:30", "fri": "09:00-13:00"}
+    data["reps"][2]["working_hours"] = {
+        "mon": ["09:00-17:30"],
+        "tue": ["09:00-17:30"],
+        "wed": ["09:00-17:30"],
+        "fri": ["09:00-13:00"],
+    }
     path = tmp_path / "reps.yml"
     path.write_text(yaml.safe_dump(data))
     return path
@@ -125,7 +130,7 @@ def test_a_rep_counts_as_online_while_the_console_polls(database_url: str, tmp_p
 
 def test_the_visitor_hears_honestly_whether_anyone_is_there(tmp_path: Path) -> None:
     rep = accounts(reps_file(tmp_path, "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g"))["priya"].rep
-    hours = presence.hours_text(rep.hours, rep.timezone)
+    hours = presence.hours_text(rep.working_hours, rep.timezone)
     assert hours == "Mon–Wed 09:00–17:30, Fri 09:00–13:00 (Europe/London)"
     nobody = presence.Availability([], hours).answer(rep.booking_link, has_email=False)
     assert nobody.startswith("Nobody from our sales team is in the chat right now (we're usually here Mon–Wed")

@@ -126,3 +126,8 @@ def test_a_visitor_correcting_their_role_is_not_the_object_of_a_verb() -> None:
 def test_needing_it_by_a_date_states_no_need() -> None:
     assert not states_need("we need this running by the end of the month")
     assert not states_need("I want it live before the summer")
+
+
+def test_a_shared_decision_makes_an_influencer() -> None:
+    assert stated_authority("I'm in the group that will choose the vendor") == "influencer"
+    assert stated_authority("we pick tools together with procurement") == "influencer"

@@ -121,7 +121,7 @@ def _lead_message(lead: LeadSummary) -> dict[str, Any]:
         context.append(f"*Follow up by* {follow_up}")
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(part)} for part in context]})
-    blocks.extend(_transcript(lead.transcript_url))
+    blocks.extend(_with_claim(_transcript(lead.transcript_url), lead.lead_id))
     fallback = f"{temperature.upper()} lead: {visitor(lead.name, 100, 'name not given')}"
     return {"text": fallback, "blocks": blocks}
 
@@ -194,6 +194,27 @@ def _date(value: Any) -> str | None:
         when = when.replace(tzinfo=timezone.utc)
     fallback = escape(when.isoformat(timespec="minutes"))
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+CLAIM_ACTION = "claim_lead"  # Slack's interactivity request for it: integrations/web/slack_actions.py
+
+
+def _with_claim(blocks: list[dict[str, Any]], lead_id: Any) -> list[dict[str, Any]]:
+    """The transcript button's actions block (or a new one) with a Claim button for the lead."""
+    if not isinstance(lead_id, int):
+        return blocks
+    claim = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Claim"},
+        "style": "primary",
+        "value": str(lead_id),
+        "action_id": CLAIM_ACTION,
+    }
+    for block in blocks:
+        if block["type"] == "actions":
+            block["elements"].append(claim)
+            return blocks
+    return [*blocks, {"type": "actions", "elements": [claim]}]
 
 
 def _link(url: Any) -> bool:

@@ -295,6 +295,7 @@
   }
   function sourceMetadata() {
     var params = new URLSearchParams(location.search), data = { page_url: location.href, referrer: document.referrer };
+    try { data.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { /* no Intl: the default zone */ }
     SOURCE_KEYS.forEach(function (key) { if (params.get(key)) data[key] = params.get(key); });
     Object.keys(data).forEach(function (key) { if (data[key]) data[key] = data[key].slice(0, 2000); else delete data[key]; });
     return data;
