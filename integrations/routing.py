@@ -48,6 +48,13 @@ class Rep:
         return {"name": self.name, "email": self.email, "slack": self.slack, "booking_link": self.booking_link}
 
 
+def manager_slack_webhook(speed_to_lead: Mapping[str, Any]) -> str | None:
+    """`speed_to_lead: {manager: {slack_webhook: ...}}` of reps.yml: the manager's own Slack incoming webhook."""
+    manager = speed_to_lead.get("manager")
+    url = manager.get("slack_webhook") if isinstance(manager, Mapping) else None
+    return url.strip() or None if isinstance(url, str) else None
+
+
 @dataclass(frozen=True)
 class RoutingPolicy:
     reps: list[Rep]

@@ -10,6 +10,9 @@ CLI, Slack's claim button) sets `claimed_at`, which stops it. The `speed_to_lead
     speed_to_lead:
       first_touch_minutes: 5
       manager: {name: Sales manager, email: manager@acme.example, slack: "#sales-managers"}
+
+With `slack_webhook: https://hooks.slack.com/...` in `manager`, the manager's notice goes to that webhook
+(the `slack_manager` channel) instead of the team's SLACK_WEBHOOK_URL; without it, as before.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from integrations.booking.hours import CalendarSettingsError, WorkingHours
+from integrations.outbox.channels.slack import MANAGER_CHANNEL
 from integrations.outbox.outbox import enqueue
 from integrations.routing import Rep, RoutingPolicy, lead_segments
 from integrations.store.db import transaction
@@ -72,6 +76,12 @@ def escalate_overdue(database_url: str, routing: RoutingPolicy, channels: list[s
     """Re-route every hot lead whose first-touch deadline passed without a claim; announce each one."""
     done: list[Escalation] = []
     rep_channels = [channel for channel in channels if channel in REP_CHANNELS]
+    # the manager's own Slack webhook when reps.yml sets one, instead of the team's Slack webhook
+    manager_channels = (
+        [channel for channel in rep_channels if channel != "slack"] + [MANAGER_CHANNEL]
+        if MANAGER_CHANNEL in channels
+        else rep_channels
+    )
     with transaction(database_url) as session:
         overdue = session.scalars(
             select(Lead)
@@ -102,7 +112,10 @@ def escalate_overdue(database_url: str, routing: RoutingPolicy, channels: list[s
             who = f"{lead.person_name or 'no name'}, {lead.company or 'no company'}"
             text = f"ESCALATED hot lead {lead.id} ({who}): {why}; now with {where}"
             key = f"lead-{lead.id}-escalation-{lead.escalations}"
-            for kind, rep in (("escalated", target), ("escalation_manager", manager(routing))):
+            for kind, rep, destinations in (
+                ("escalated", target, rep_channels),
+                ("escalation_manager", manager(routing), manager_channels),
+            ):
                 enqueue(
                     session,
                     kind=kind,
@@ -116,7 +129,7 @@ def escalate_overdue(database_url: str, routing: RoutingPolicy, channels: list[s
                         "from": previous,
                         "to": target.name,
                     },
-                    channels=rep_channels,
+                    channels=destinations,
                     now=now,
                 )
             logger.warning("%s", text)

@@ -2,7 +2,7 @@
 
 Every path under /console but the sign-in page needs a signed-in rep: a page answers 303 to
 /console/login, an API call 401. Requests that change something (sign-in, sign-out, take, hand
-back, send) need a CSRF token: the sign-in form's comes in a cookie and a hidden field, the API's
+back, send, claim) need a CSRF token: the sign-in form's comes in a cookie and a hidden field, the API's
 in the `X-CSRF-Token` header. Answers carry their own Content-Security-Policy (own scripts, styles
 and connections only; `frame-ancestors 'none'`) and `Cache-Control: no-store`.
 
@@ -12,6 +12,7 @@ and connections only; `frame-ancestors 'none'`) and `Cache-Control: no-store`.
     POST /console/api/conversations/<id>/take      take it over (409 with the holder when taken)
     POST /console/api/conversations/<id>/release   hand it back to the bot
     POST /console/api/conversations/<id>/messages  {"text": ...}: say something to the visitor
+    POST /console/api/conversations/<id>/claim     claim its hot lead (409 with who has it when another rep does)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
 from integrations import settings
-from integrations.console import live, presence, takeovers
+from integrations.console import claims, live, presence, takeovers
 from integrations.console.accounts import check_password
 from integrations.console.auth import Session, Sessions, Throttle, csrf_ok, delay
 from integrations.console.rasa_api import RasaApi, RasaError
@@ -46,7 +47,7 @@ SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"
 MAX_TEXT_CHARS = 2000
 MAX_BODY_BYTES = 16 * 1024
-CONVERSATION_PATH = re.compile(r"^/console/api/conversations/([^/]+)(?:/(take|release|messages))?$")
+CONVERSATION_PATH = re.compile(r"^/console/api/conversations/([^/]+)(?:/(take|release|messages|claim))?$")
 CSP = "; ".join(
     [
         "default-src 'none'",
@@ -287,9 +288,20 @@ class Console:
             }
             for line in found.lines[after:]
         ]
-        return _json(200, {**self._summary(found, holder, requested), "lines": lines, "total": len(found.lines)})
+        lead = claims.lead_summary(config.database_url, conversation_id)
+        summary = self._summary(found, holder, requested)
+        return _json(200, {**summary, "lead": lead, "lines": lines, "total": len(found.lines)})
+
+    def claim(self, session: Session, conversation_id: str) -> Response:
+        """Claim the conversation's hot lead for the signed-in rep: the leads CLI's and Slack's claim."""
+        outcome = claims.claim(self.config().database_url, conversation_id, self._rep_name(session), self.now())
+        if outcome.status == 200:
+            return _json(200, {"claimed": True, "message": outcome.message, "claimed_by": outcome.claimed_by})
+        return _json(outcome.status, {"error": outcome.message, "claimed_by": outcome.claimed_by})
 
     def act(self, session: Session, conversation_id: str, action: str, request: Request) -> Response:
+        if action == "claim":  # claiming a lead needs no takeover of the chat
+            return self.claim(session, conversation_id)
         config = self.config()
         rasa = self.rasa()
         name = self._rep_name(session)

@@ -23,8 +23,9 @@ from integrations.outbox.channels.hubspot import DEFAULT_BASE_URL, HubSpotChanne
 from integrations.outbox.channels.local_log import LocalLogChannel
 from integrations.outbox.channels.salesforce import DEFAULT_URL as SALESFORCE_DEFAULT_URL
 from integrations.outbox.channels.salesforce import SalesforceChannel
-from integrations.outbox.channels.slack import SlackChannel
+from integrations.outbox.channels.slack import MANAGER_CHANNEL, ManagerSlackChannel, SlackChannel
 from integrations.outbox.channels.webhook import WebhookChannel
+from integrations.routing import load_policy, manager_slack_webhook
 from integrations.store.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ ENV_VARIABLES = (
     "SMTP_FROM",
 )
 # Channels that deliver only what is addressed to them (booking invitations), never a lead's hand-off.
-ADDRESSED_CHANNELS = frozenset({"email"})
+ADDRESSED_CHANNELS = frozenset({"email", MANAGER_CHANNEL})
 
 
 class MisconfiguredChannel:
@@ -59,7 +60,27 @@ class MisconfiguredChannel:
 
 def configured_channels(outbox_log: Path) -> dict[str, Channel]:
     values = tuple((name, settings.value(name)) for name in ENV_VARIABLES)
-    return {"local_log": LocalLogChannel(outbox_log), **_remote_channels(values)}
+    channels = {"local_log": LocalLogChannel(outbox_log), **_remote_channels(values)}
+    webhook = _manager_webhook()
+    if webhook:
+        channels[MANAGER_CHANNEL] = _checked(MANAGER_CHANNEL, webhook) or _manager_channel(
+            webhook, timeout_from_env(dict(values))
+        )
+    return channels
+
+
+def _manager_webhook() -> str | None:
+    """The manager's Slack webhook from reps.yml (re-read when the file changes); None when unset or unreadable."""
+    try:
+        return manager_slack_webhook(load_policy(settings.path("REPS_FILE")).speed_to_lead)
+    except Exception as error:  # the hand-off path reports an unreadable reps.yml itself
+        logger.debug("no manager Slack webhook: %s", error)
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _manager_channel(webhook_url: str, timeout: Timeout) -> Channel:
+    return ManagerSlackChannel(webhook_url, timeout)
 
 
 @functools.lru_cache(maxsize=4)

@@ -86,12 +86,12 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
-    channels = configured_channels(settings.outbox_log)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     while True:
-        one_round(settings, channels)
+        # per round, so a manager webhook added to reps.yml counts from the next round (remote channels are cached)
+        one_round(settings, configured_channels(settings.outbox_log))
         if args.once or stop.wait(args.interval):
             return
 

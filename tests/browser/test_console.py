@@ -4,7 +4,8 @@ A visitor asks for a human in the middle of the qualification form; a rep signs 
 conversation over, and they write to each other (delivery times measured both ways); the bot says
 nothing meanwhile; the rep hands back and the form asks its open question again. The tracker, the
 transcript and the lead store show the rep's part. Plus: no page or API call without a session,
-wrong passwords slowed and locked, HTML shown as text on both sides, one rep per conversation.
+wrong passwords slowed and locked, HTML shown as text on both sides, one rep per conversation, and the
+Claim button of a conversation's hot lead.
 """
 
 from __future__ import annotations
@@ -305,3 +306,46 @@ def test_wrong_passwords_are_slowed_then_locked(stack: Stack) -> None:
     assert durations[SLOW_AFTER] >= quick + 0.45 and durations[-1] >= quick + 1.45, durations
     status, _ = attempt(REP_PASSWORDS["dana"])  # locked: even the right password is refused for a while
     assert status == 429
+
+
+def test_a_rep_claims_the_hot_lead_from_the_console(page: Page, chat: Chat, rep_page: Page, stack: Stack) -> None:
+    """The Claim button: the hot lead of a live conversation, claimed by the signed-in rep (docs/console.md)."""
+    from datetime import datetime, timedelta, timezone
+    from pathlib import Path
+
+    import yaml
+
+    from integrations.handoff import store_lead
+    from integrations.leads.transcript_links import TranscriptLinks
+    from integrations.routing import RoutingPolicy
+    from tests.support.leads import lead_record
+
+    page.goto("/")
+    chat.open()
+    expect(chat.bot_messages.first).to_be_attached(timeout=WAIT_MS)
+    chat.type("we need lead scoring from our CRM data", "What's your role")
+    conversation = chat.session_id()
+    data = yaml.safe_load(Path(stack.config.extra_env["REPS_FILE"]).read_text())
+    routing = RoutingPolicy.from_yaml({**data, "reps": [rep for rep in data["reps"] if rep["name"] == "Priya Raman"]})
+    record = lead_record(
+        conversation_id=conversation, score=95, stage="SQL", temperature="hot", reasons=[], consent=True,
+        person_name="Maria", email="maria@globex.com", company="Globex",
+    )  # fmt: skip
+    links = TranscriptLinks("http://localhost/transcripts/{token}", "secret", timedelta(days=7))
+    now = datetime.now(timezone.utc)
+    lead_id = store_lead(
+        stack.config.database_url, record, links=links, channels=["local_log"], routing=routing, now=now
+    ).lead_id
+
+    rep = Rep(rep_page)
+    rep.sign_in("priya", REP_PASSWORDS["priya"])
+    rep.open_conversation(conversation)
+    expect(rep_page.locator("#lead")).to_contain_text(f"Hot lead {lead_id} is waiting to be claimed", timeout=WAIT_MS)
+    rep_page.get_by_role("button", name="Claim the lead").click()
+    expect(rep_page.locator("#lead")).to_have_text(f"Lead {lead_id} is claimed by Priya Raman.", timeout=WAIT_MS)
+    expect(rep_page.get_by_role("button", name="Claim the lead")).to_be_hidden()
+    assert rep.errors == [] and rep_page.locator("#error").text_content() == ""
+    with transaction(stack.config.database_url) as session:
+        lead = session.get(Lead, lead_id)
+        assert lead is not None and (lead.status, lead.assigned_rep) == ("claimed", "Priya Raman")
+        assert lead.claimed_at is not None

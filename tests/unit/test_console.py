@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,7 +19,7 @@ from integrations.leads.cli import main as leads
 from integrations.leads.render import transcript_text
 from integrations.leads.transcripts import Line, lines_from_rows
 from integrations.store.db import transaction
-from integrations.store.models import Takeover
+from integrations.store.models import Lead, Takeover
 
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
 
@@ -172,3 +174,100 @@ def test_erasure_and_retention_remove_takeovers(database_url: str) -> None:
     with transaction(database_url) as session:
         delete_rows(session, Selection(rows_before=T0 - timedelta(days=365)))
     assert set(takeovers.open_takeovers(database_url)) == {"kept"}
+
+
+# ---- claiming a hot lead from the console: the claim of the leads CLI and Slack's button ----
+
+MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+CLAIM_REPS = (
+    "reps:\n"
+    "  - {name: Ana, email: ana@x.io, timezone: UTC, console: {username: ana, password_hash: x}}\n"
+    "  - {name: Ben, email: ben@x.io, timezone: UTC, console: {username: ben, password_hash: x}}\n"
+    "fallback: {name: Sales team, email: sales@x.io}\n"
+    "speed_to_lead: {first_touch_minutes: 5}\n"
+)
+
+
+def store_hot_lead(url: str, conversation_id: str, routing: Any, now: datetime) -> Lead:
+    from integrations.handoff import store_lead
+    from integrations.leads.transcript_links import TranscriptLinks
+    from tests.support.leads import lead_record
+
+    record = lead_record(
+        conversation_id=conversation_id, score=100, stage="SQL", temperature="hot", reasons=[], consent=True,
+        person_name="Maria <b>", email="maria@globex.com", company="Globex",
+    )  # fmt: skip
+    links = TranscriptLinks("http://localhost/transcripts/{token}", "secret", timedelta(days=7))
+    stored = store_lead(url, record, links=links, channels=["local_log"], routing=routing, now=now)
+    with transaction(url) as session:
+        lead = session.get(Lead, stored.lead_id)
+        assert lead is not None
+        return lead
+
+
+def test_a_rep_claims_a_hot_lead_from_the_console_once_and_the_escalation_stops(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integrations.console.app import Console, Request
+    from integrations.console.claims import lead_summary
+    from integrations.routing import load_policy
+    from integrations.speed_to_lead import escalate_overdue, seconds_between
+
+    reps = tmp_path / "reps.yml"
+    reps.write_text(CLAIM_REPS)
+    for name, value in {"DATABASE_URL": database_url, "REPS_FILE": str(reps)}.items():
+        monkeypatch.setenv(name, value)
+    routing = load_policy(reps)
+    lead = store_hot_lead(database_url, "hot-1", routing, MONDAY_10)
+    unclaimed = store_hot_lead(database_url, "hot-2", routing, MONDAY_10)
+    owner = lead.assigned_rep or ""
+    assert owner in {"Ana", "Ben"}
+    other = "Ben" if owner == "Ana" else "Ana"
+    clock = Clock()
+    clock.at = MONDAY_10 + timedelta(minutes=3)
+    console = Console(now=clock, sleep=lambda _: None)
+    signed_in = {name: console.sessions.start(name.lower()) for name in (owner, other)}
+
+    def claim(rep: str | None, csrf: str | None = "session", conversation: str = "hot-1") -> tuple[int, dict]:
+        headers: dict[str, str] = {}
+        if rep is not None:
+            token, session = signed_in[rep]
+            headers["Cookie"] = f"console_session={token}"
+            if csrf is not None:
+                headers["X-CSRF-Token"] = session.csrf if csrf == "session" else csrf
+        path = f"/console/api/conversations/{conversation}/claim"
+        response = console.handle(Request("POST", path, {}, headers, b"", "127.0.0.1"))
+        assert response.content_type == "application/json"
+        return response.status, json.loads(response.body)
+
+    assert claim(None)[0] == 401  # not signed in
+    assert claim(owner, csrf=None)[0] == 403  # no CSRF token
+    assert claim(owner, csrf="forged")[0] == 403
+    before = {"id": lead.id, "temperature": "hot", "status": "new", "assigned_rep": owner}
+    assert lead_summary(database_url, "hot-1") == {**before, "claimed": False, "claimable": True}
+
+    status, answer = claim(other)  # routed to the owner: the other rep cannot take it from the console
+    assert status == 409 and f"belongs to {owner}" in answer["error"] and answer["claimed_by"] == owner
+    assert "--force" not in answer["error"]
+    status, answer = claim(owner)
+    assert status == 200 and answer["message"] == f"lead {lead.id} claimed by {owner}" and answer["claimed_by"] == owner
+
+    clock.at += timedelta(minutes=1)  # a second claim changes nothing and says who has it
+    status, answer = claim(owner)
+    assert status == 200 and "already yours" in answer["message"]
+    status, answer = claim(other)
+    assert (status, answer["error"], answer["claimed_by"]) == (
+        409,
+        f"lead {lead.id} is already claimed by {owner}",
+        owner,
+    )
+    assert claim(owner, conversation="no-such-conversation")[0] == 404
+    with transaction(database_url) as session:
+        row = session.get(Lead, lead.id)
+        assert row is not None and (row.status, row.assigned_rep) == ("claimed", owner)
+        assert seconds_between(row.created_at, row.claimed_at) == 180  # time to claim: the first claim counts
+    summary = lead_summary(database_url, "hot-1")
+    assert summary is not None and (summary["claimed"], summary["claimable"]) == (True, False)
+
+    escalated = escalate_overdue(database_url, routing, ["local_log"], MONDAY_10 + timedelta(minutes=30))
+    assert [escalation.lead_id for escalation in escalated] == [unclaimed.id]  # only the lead nobody claimed

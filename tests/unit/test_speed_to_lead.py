@@ -183,3 +183,58 @@ def test_the_hot_leads_slack_message_has_the_claim_button(database_url: str, tmp
     [actions] = [block for block in message["blocks"] if block["type"] == "actions"]
     claim = actions["elements"][-1]
     assert (claim["action_id"], claim["value"]) == (CLAIM_ACTION, str(notification.lead_id))
+
+
+def test_escalations_go_to_the_managers_own_slack_webhook_when_reps_yml_sets_one(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from integrations.handoff import _channels
+    from integrations.outbox.channels.slack import MANAGER_CHANNEL
+    from integrations.routing import load_policy
+    from integrations.settings import Settings
+    from tests.support.receivers import Receivers
+
+    slack = Receivers().start()
+    try:
+        team, managers = f"{slack.base}/slack/team", f"{slack.base}/slack/managers"
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", team)
+        reps_files = {}
+        for name, manager_webhook in (("own", f", slack_webhook: {managers}"), ("none", "")):
+            reps_files[name] = tmp_path / f"reps-{name}.yml"
+            reps_files[name].write_text(
+                "reps:\n"
+                "  - {name: Ana, email: ana@x.io, slack: U0ANA, timezone: UTC}\n"
+                "  - {name: Ben, email: ben@x.io, slack: U0BEN, timezone: UTC}\n"
+                "fallback: {name: Sales team, email: sales@x.io}\n"
+                "speed_to_lead:\n"
+                f"  manager: {{name: Mia, email: mia@x.io, slack: '#mgr'{manager_webhook}}}\n"
+            )
+
+        def escalate(reps: Path, at: datetime) -> list[tuple[str, str]]:
+            """One dispatcher round as integrations/outbox/worker.py runs it; (path, text) of what reached Slack."""
+            monkeypatch.setenv("REPS_FILE", str(reps))
+            channels = configured_channels(tmp_path / "outbox.log")
+            escalate_overdue(database_url, load_policy(reps), list(channels), at)
+            before = len(slack.received)
+            dispatch_due(database_url, channels, now=at)
+            assert slack.rejected == []  # Block Kit as Slack accepts it
+            return [(item.path, item.json()["text"]) for item in slack.received[before:]]
+
+        monkeypatch.setenv("REPS_FILE", str(reps_files["none"]))
+        assert MANAGER_CHANNEL not in configured_channels(tmp_path / "outbox.log")
+        monkeypatch.setenv("REPS_FILE", str(reps_files["own"]))
+        monkeypatch.setenv("OUTBOX_LOG", str(tmp_path / "outbox.log"))
+        assert MANAGER_CHANNEL not in _channels(Settings.from_env())  # hand-offs never go to the manager's webhook
+        lead = hot_lead(database_url, tmp_path, MONDAY_10)
+        sent = escalate(reps_files["own"], MONDAY_10 + timedelta(minutes=6))
+        escalated = [(path, text) for path, text in sent if text.startswith(f"ESCALATED hot lead {lead.id}")]
+        assert sorted(path for path, _ in escalated) == ["/slack/managers", "/slack/team"]  # the manager's, the rep's
+        with transaction(database_url) as session:
+            kinds = {(row.kind, row.channel) for row in session.scalars(select(Notification))}
+        assert ("escalation_manager", MANAGER_CHANNEL) in kinds and ("escalation_manager", "slack") not in kinds
+
+        # without the manager's webhook the notice goes through the team's webhook, as before
+        sent = escalate(reps_files["none"], MONDAY_10 + timedelta(minutes=12))
+        assert [path for path, text in sent if text.startswith(f"ESCALATED hot lead {lead.id}")] == ["/slack/team"] * 2
+    finally:
+        slack.stop()

@@ -1,4 +1,4 @@
-/* The rep console: live conversations, one transcript as it grows, take over / hand back / send.
+/* The rep console: live conversations, one transcript as it grows, take over / hand back / send, claim a hot lead.
  * Everything a visitor or a rep typed is shown with textContent, never as HTML. */
 (function () {
   "use strict";
@@ -89,6 +89,13 @@
     $("release").disabled = !mine;
     $("text").disabled = !mine;
     $("send").querySelector("button").disabled = !mine;
+    var lead = data.lead, claim = $("claim");
+    $("lead").textContent = !lead ? ""
+      : lead.claimable ? "Hot lead " + lead.id + " is waiting to be claimed" + (lead.assigned_rep ? " (routed to " + lead.assigned_rep + ")." : ".")
+      : lead.claimed ? "Lead " + lead.id + " is claimed by " + (lead.assigned_rep || "a rep") + "."
+      : "Lead " + lead.id + (lead.assigned_rep ? " is with " + lead.assigned_rep + "." : " is in the queue.");
+    claim.hidden = !(lead && lead.claimable);
+    claim.disabled = claim.hidden;
   }
 
   function addLines(lines) {
@@ -139,6 +146,7 @@
 
   $("take").addEventListener("click", function () { act("take"); });
   $("release").addEventListener("click", function () { act("release"); });
+  $("claim").addEventListener("click", function () { act("claim"); });
   $("send").addEventListener("submit", function (event) {
     event.preventDefault();
     var input = $("text"), text = input.value;

@@ -31,6 +31,9 @@ _USER_ID = re.compile(r"<?@?([UW][A-Z0-9]{2,})>?")
 _CHANNEL_ID = re.compile(r"<?#?(C[A-Z0-9]{2,})(?:\|[^>]*)?>?")
 
 
+MANAGER_CHANNEL = "slack_manager"  # the manager's own incoming webhook (reps.yml speed_to_lead.manager.slack_webhook)
+
+
 class SlackChannel:
     name = "slack"
 
@@ -44,6 +47,12 @@ class SlackChannel:
             message = build_message(notification)
             response = post(self.session, self.webhook_url, service=self.name, timeout=self.timeout, json=message)
             raise_for_answer(response, self.name)
+
+
+class ManagerSlackChannel(SlackChannel):
+    """The same messages, posted to the sales manager's own webhook: escalations (integrations/speed_to_lead.py)."""
+
+    name = MANAGER_CHANNEL
 
 
 def build_message(notification: Notification) -> dict[str, Any]:
