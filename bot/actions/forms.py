@@ -185,8 +185,13 @@ class ValidateQualificationForm(FormValidationAction):
         return in_order(domain_slots, order)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
         _, recorded = variants.order_for(tracker)
-        events = await super().run(dispatcher, tracker, domain) + recorded
+        # Record a new order only when the form starts or fills something: a SlotSet on a turn that filled
+        # nothing would stop Rasa from rejecting the form, so a side question would not be answered.
+        filled_any = any(e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events)
+        if tracker.get_slot("requested_slot") is None or filled_any:
+            events += recorded
         question = tracker.get_slot("requested_slot")
         if question not in question_config():
             return events

@@ -93,6 +93,18 @@ def test_the_form_asks_in_the_visitor_s_order_and_records_it(with_orders: Path) 
     assert required(tracker) == BUDGET_FIRST
     events = asyncio.run(ValidateQualificationForm().run(CollectingDispatcher(), tracker, DOMAIN))
     assert not [e for e in events if e.get("name") == "dialogue_variants"]
+    # a turn that fills nothing gets no event, so Rasa can still reject the form and answer a side question
+    fresh = sender_with("budget_first")
+    tracker = make_tracker(
+        "how much does it cost?",
+        "ask_pricing",
+        slots={"requested_slot": "budget"},
+        active_loop="qualification_form",
+        sender_id=fresh,
+    )
+    events = asyncio.run(ValidateQualificationForm().run(CollectingDispatcher(), tracker, DOMAIN))
+    assert events == [SlotSet("requested_slot", "budget")]  # Rasa's rejection check ignores requested_slot
+    assert required(tracker) == BUDGET_FIRST  # the order is still the hashed one
     # early answers are still skipped: the first unfilled question of the order is requested
     tracker = make_tracker(
         slots={"dialogue_variants": recorded, "budget": "allocated"}, active_loop="qualification_form", sender_id=sender
