@@ -118,7 +118,8 @@ def test_an_order_test_asks_the_budget_first_and_the_report_compares_the_orders(
     ab_stack: Stack, qualification_dir: Path
 ) -> None:
     """Order variants (bot/qualification/orders.yml) through the real Rasa FormAction: the visitor given
-    `budget_first` is asked the budget first, early answers are still skipped, and the report counts them."""
+    `budget_first` is asked the budget first, keeps the order on reload, and the report counts them
+    (early answers skipping a question in any order: tests/unit/test_order_variants.py)."""
     orders_file = qualification_dir / "orders.yml"
     orders_file.write_text(
         yaml.safe_dump(
