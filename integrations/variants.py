@@ -19,9 +19,9 @@ shares are relative weights (50/50, 1/3, 90/10). Checked by `make check` (bot/ch
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 VARIANTS_SLOT = "dialogue_variants"
 
@@ -64,7 +64,10 @@ def bucket(conversation_id: str, question: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def assign(conversation_id: str, question: str, variants: list[Variant]) -> Variant:
+V = TypeVar("V", bound=Variant)
+
+
+def assign(conversation_id: str, question: str, variants: Sequence[V]) -> V:
     """The variant this conversation gets, in proportion to the shares."""
     total = sum(variant.share for variant in variants)
     point = bucket(conversation_id, question) * total
@@ -73,3 +76,51 @@ def assign(conversation_id: str, question: str, variants: list[Variant]) -> Vari
             return variant
         point -= variant.share
     return [variant for variant in variants if variant.share > 0][-1]
+
+
+# Order variants: alternative orders of the qualification form's questions, in bot/qualification/orders.yml
+# (a file of its own, so questions.yml keeps mapping question names only):
+#
+#     orders:
+#       - name: bant
+#         share: 50
+#         questions: [need, authority, budget, timeline]
+#       - name: budget_first
+#         share: 50
+#         questions: [budget, need, authority, timeline]
+#
+# Assigned with the same hash as the wording variants (under the key "order"), recorded in the slot
+# `dialogue_variants` as {"order": name}.
+ORDER_KEY = "order"
+
+
+@dataclass(frozen=True)
+class Order(Variant):
+    questions: tuple[str, ...] = ()
+
+
+def orders_of(config: Any) -> list[Order]:
+    """The order variants of orders.yml; [] when there are none or they are malformed (`make check` says why,
+    the form then asks in the domain's order)."""
+    entries = config.get("orders") if isinstance(config, Mapping) else None
+    if not isinstance(entries, list):
+        return []
+    found: list[Order] = []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            return []
+        share, questions = entry.get("share", 1), entry.get("questions")
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or share <= 0:
+            return []
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            return []
+        found.append(Order(entry["name"], float(share), None, tuple(questions)))
+    return found if len(found) >= 2 else []
+
+
+def in_order(slots: list[str], order: Order | None) -> list[str]:
+    """The form's slots in the order's sequence; slots the order does not list keep their place at the end."""
+    if order is None:
+        return list(slots)
+    listed = [slot for slot in order.questions if slot in slots]
+    return listed + [slot for slot in slots if slot not in listed]

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from bot.actions import variants
 from bot.actions.clarify import CLARIFYING_SLOT, can_clarify, clarified_before, reading_is_clear
 from bot.actions.clauses import NluClient
 from bot.actions.contact import MAX_FIELD_LENGTH, check_email, check_phone, clean_company, clean_name
@@ -32,6 +33,7 @@ from bot.actions.understanding import (
     top_intent,
 )
 from integrations.settings import Settings
+from integrations.variants import in_order
 
 LEADING_YES_RE = re.compile(r"^\W*(?:yes|yep|yeah|yup|sure|of course|ok|okay|fine)\b(?!\s*,?\s*but\b)", re.IGNORECASE)
 
@@ -174,8 +176,22 @@ class ValidateQualificationForm(FormValidationAction):
             return {slot: category}
         return {detail: verbatim_answer(tracker, domain, slot), slot: category}
 
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[str]:
+        """The questions in the visitor's order variant (bot/qualification/orders.yml), else the domain's order;
+        rasa-sdk then requests the first one not filled yet, so early answers are still skipped."""
+        order, _ = variants.order_for(tracker)
+        return in_order(domain_slots, order)
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
         events = await super().run(dispatcher, tracker, domain)
+        _, recorded = variants.order_for(tracker)
+        # Record a new order only when the form starts or fills something: a SlotSet on a turn that filled
+        # nothing would stop Rasa from rejecting the form, so a side question would not be answered.
+        filled_any = any(e.get("event") == "slot" and e.get("name") != "requested_slot" for e in events)
+        if tracker.get_slot("requested_slot") is None or filled_any:
+            events += recorded
         question = tracker.get_slot("requested_slot")
         if question not in question_config():
             return events

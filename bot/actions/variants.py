@@ -16,8 +16,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.policy_files import qualification_file
 from bot.actions.understanding import question_config
-from integrations.variants import VARIANTS_SLOT, Variant, assign, variants_of
+from integrations.variants import ORDER_KEY, VARIANTS_SLOT, Order, Variant, assign, orders_of, variants_of
+from integrations.yaml_files import load_yaml
 
 
 def recorded(tracker: Tracker) -> dict[str, str]:
@@ -36,6 +38,26 @@ def variant_for(tracker: Tracker, question: str) -> tuple[Variant | None, list[d
         return chosen, []
     chosen = assign(tracker.sender_id, question, variants)
     return chosen, [SlotSet(VARIANTS_SLOT, {**known, question: chosen.name})]
+
+
+def orders() -> list[Order]:
+    """The order variants of bot/qualification/orders.yml (the file is optional)."""
+    path = qualification_file("orders.yml")
+    return orders_of(load_yaml(path)) if path.exists() else []
+
+
+def order_for(tracker: Tracker) -> tuple[Order | None, list[dict[str, Any]]]:
+    """The visitor's order of the qualification questions (None without an order test) and the event
+    recording a new one, sticky like the wording variants."""
+    found = orders()
+    if not found:
+        return None, []
+    known = recorded(tracker)
+    chosen = next((order for order in found if order.name == known.get(ORDER_KEY)), None)
+    if chosen is not None:
+        return chosen, []
+    chosen = assign(tracker.sender_id, ORDER_KEY, found)
+    return chosen, [SlotSet(VARIANTS_SLOT, {**known, ORDER_KEY: chosen.name})]
 
 
 def ask(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, question: str) -> list[dict[str, Any]]:

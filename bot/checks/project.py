@@ -15,6 +15,7 @@ DATA = "bot/data"
 QUESTIONS = "bot/qualification/questions.yml"
 SCORING = "bot/qualification/scoring.yml"
 REPS = "bot/qualification/reps.yml"
+ORDERS = "bot/qualification/orders.yml"  # optional: order variants (integrations/variants.py)
 SCHEMA_OF = {DOMAIN: "domain", QUESTIONS: "questions", SCORING: "scoring", REPS: "reps"}
 
 
@@ -59,6 +60,8 @@ def load_project(root: Path) -> Project:
     for rel, schema in SCHEMA_OF.items():
         version = RASA_YAML if rel == DOMAIN else PYYAML_YAML
         _add(project, rel, version, schema)
+    if (root / ORDERS).exists():
+        _add(project, ORDERS, PYYAML_YAML, None)
     for path in sorted((root / DATA).rglob("*.yml")):
         rel = str(path.relative_to(root))
         loaded = _add(project, rel, RASA_YAML, None)

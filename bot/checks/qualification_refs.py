@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from bot.checks.domain_refs import has_response, intent_names
 from bot.checks.problems import WARNING, Problem
-from bot.checks.project import DOMAIN, QUESTIONS, REPS, SCORING, Project
+from bot.checks.project import DOMAIN, ORDERS, QUESTIONS, REPS, SCORING, Project
 
 MAX_SCORE = 100
 
@@ -328,4 +328,78 @@ def variant_problems(project: Project) -> Iterator[Problem]:
                 path,
                 f"`{question}` has variants, but bot/domain.yml has no action `action_ask_{question}` to ask them",
                 f"Add `- action_ask_{question}` under `actions:` in bot/domain.yml.",
+            )
+
+
+def order_problems(project: Project) -> Iterator[Problem]:
+    """Order variants (bot/qualification/orders.yml): two or more, each name once, a share above 0, and each
+    order lists every question of qualification_form exactly once."""
+    file = project.file(ORDERS)
+    if file is None:
+        return
+    data = project.data(ORDERS)
+    if data is None:
+        return
+    entries = data.get("orders") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(entries, list):
+        yield file.problem(
+            [], "orders.yml must hold `orders:` with a list of orders", "Write `orders: []` for no test."
+        )
+        return
+    if len(entries) == 1:
+        yield file.problem(["orders"], "there is only one order, so nothing is compared", "Add a second order.")
+    form = ((project.domain or {}).get("forms") or {}).get("qualification_form") or {}
+    asked = list(form.get("required_slots") or [])
+    names: list[Any] = []
+    for index, entry in enumerate(entries):
+        path: list[Any] = ["orders", index]
+        if not isinstance(entry, dict):
+            yield file.problem(
+                path, "an order must have `name:`, `share:` and `questions:`", "See the example at the top."
+            )
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            yield file.problem(path, "this order has no `name:`", "Add `name: budget_first` (any unique word).")
+        elif name in names:
+            yield file.problem(
+                [*path, "name"],
+                f"the order `{name}` is listed twice",
+                "Give each order its own name (the report and the leads tell them apart by it).",
+            )
+        names.append(name)
+        share = entry.get("share", 1)
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or share <= 0:
+            yield file.problem(
+                [*path, "share"] if "share" in entry else path,
+                f"the share of the order `{name}` must be a number above 0, not {share!r}",
+                "Write e.g. `share: 50` (shares are relative: 50/50, 1/3, 90/10).",
+            )
+        questions = entry.get("questions")
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            yield file.problem(
+                [*path, "questions"] if "questions" in entry else path,
+                f"the order `{name}` needs `questions:` with a list of question names",
+                f"Write `questions: [{', '.join(asked)}]` in the order you want.",
+            )
+            continue
+        for position, question in enumerate(questions):
+            if question in questions[:position]:
+                yield file.problem(
+                    [*path, "questions", position],
+                    f"the order `{name}` lists `{question}` twice",
+                    "List each question of qualification_form exactly once.",
+                )
+            elif asked and question not in asked:
+                yield file.problem(
+                    [*path, "questions", position],
+                    f"`{question}` is not a question of qualification_form in bot/domain.yml",
+                    f"Use only {', '.join(asked)}.",
+                )
+        missing = [question for question in asked if question not in questions]
+        if missing:
+            yield file.problem(
+                [*path, "questions"],
+                f"the order `{name}` leaves out {', '.join(f'`{q}`' for q in missing)}",
+                "List every question of qualification_form exactly once.",
             )

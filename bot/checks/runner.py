@@ -41,6 +41,7 @@ def check_project(root: Path, with_rasa: bool = True) -> list[Problem]:
         lambda: qualification_refs.question_problems(project, counts),
         lambda: qualification_refs.quick_reply_problems(project),
         lambda: qualification_refs.variant_problems(project),
+        lambda: qualification_refs.order_problems(project),
         lambda: qualification_refs.scoring_problems(project, counts),
         lambda: qualification_refs.stage_problems(project),
         lambda: qualification_refs.reps_problems(project),

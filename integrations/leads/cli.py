@@ -315,6 +315,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             args.since,
             args.until,
             _now(),
+            report.orders_in(report.questions_file().with_name("orders.yml")),
         )
     except TrackerStoreError as error:
         raise CommandError(str(error)) from error

@@ -27,7 +27,7 @@ from integrations.leads.report_leads import read_leads
 from integrations.leads.tracker_events import TrackerStoreError
 from integrations.leads.transcripts import sqlite_path
 from integrations.settings import PROJECT_ROOT
-from integrations.variants import variants_of
+from integrations.variants import Order, orders_of, variants_of
 from integrations.yaml_files import load_yaml
 
 FORMATS = ("html", "csv", "json")
@@ -67,6 +67,11 @@ def question_infos(path: Path) -> list[QuestionInfo]:
     ]
 
 
+def orders_in(path: Path) -> list[Order]:
+    """The order variants of orders.yml beside questions.yml (optional file)."""
+    return orders_of(load_yaml(path)) if path.exists() else []
+
+
 def build_report(
     tracker_url: str,
     store_url: str,
@@ -74,6 +79,7 @@ def build_report(
     since: datetime | None,
     until: datetime | None,
     now: datetime,
+    orders: list[Order] | None = None,
 ) -> dict[str, Any]:
     conversations = []
     path = sqlite_path(tracker_url)
@@ -96,7 +102,7 @@ def build_report(
         leads, columns = read_leads(store, since, until)
     finally:
         store.dispose()
-    return report_figures.build(conversations, leads, columns, questions, since, until, now)
+    return report_figures.build(conversations, leads, columns, questions, since, until, now, orders)
 
 
 def write(report: dict[str, Any], kind: str, out: IO[str]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from statistics import median
@@ -16,7 +16,7 @@ from typing import Any
 
 from integrations.leads.report_events import Conversation
 from integrations.leads.report_leads import LeadColumns, LeadRow
-from integrations.variants import Variant
+from integrations.variants import ORDER_KEY, Order, Variant
 
 STAGES = ("IQL", "MQL", "SQL")
 Z_95 = 1.959963984540054
@@ -58,6 +58,7 @@ def build(
     since: datetime | None,
     until: datetime | None,
     now: datetime,
+    orders: list[Order] | None = None,
 ) -> dict[str, Any]:
     lead_of = {lead.conversation_id: lead for lead in leads}
     stage_of = {
@@ -78,7 +79,8 @@ def build(
         "questions": [question_figures(conversations, question) for question in questions],
         "stages": stage_mix(leads),
         "handoff": handoff(leads, columns),
-        "variants": [variant_figures(conversations, question, stage_of) for question in questions if question.variants],
+        "variants": [variant_figures(conversations, question, stage_of) for question in questions if question.variants]
+        + ([order_figures(conversations, questions, orders, stage_of)] if orders else []),
     }
 
 
@@ -208,11 +210,51 @@ def handoff(leads: list[LeadRow], columns: LeadColumns) -> dict[str, Any]:
 def variant_figures(
     conversations: list[Conversation], question: QuestionInfo, stage_of: dict[str, str | None]
 ) -> dict[str, Any]:
+    facts = question.id
+    rows = _variant_rows(
+        conversations,
+        question.id,
+        question.variants,
+        lambda c: c.questions[facts].saw,
+        lambda c: c.questions[facts].answered,
+        stage_of,
+    )
+    return {"question": question.id, "label": question.label, "variants": rows, "verdict": verdict(rows)}
+
+
+def order_figures(
+    conversations: list[Conversation],
+    questions: list[QuestionInfo],
+    orders: list[Order],
+    stage_of: dict[str, str | None],
+) -> dict[str, Any]:
+    """Order variants, compared like wording variants: "saw" is a visitor who was asked any question of the
+    form, "answered" one who answered every question of their order (the whole qualification)."""
+    asked = {question.id for question in questions}
+
+    def answered(c: Conversation) -> bool:
+        order = next(order for order in orders if order.name == c.variants.get(ORDER_KEY))
+        return all(c.questions[q].answered for q in order.questions if q in asked)
+
+    rows = _variant_rows(
+        conversations, ORDER_KEY, orders, lambda c: any(c.questions[q].saw for q in asked), answered, stage_of
+    )
+    return {"question": ORDER_KEY, "label": "Order of the questions", "variants": rows, "verdict": verdict(rows)}
+
+
+def _variant_rows(
+    conversations: list[Conversation],
+    key: str,
+    variants: Sequence[Variant],
+    saw_it: Callable[[Conversation], bool],
+    answered_it: Callable[[Conversation], bool],
+    stage_of: dict[str, str | None],
+) -> list[dict[str, Any]]:
     rows = []
-    for variant in question.variants:
-        assigned = [c for c in conversations if c.variants.get(question.id) == variant.name]
-        saw = [c for c in assigned if c.questions[question.id].saw]
-        answered = sum(1 for c in saw if c.questions[question.id].answered)
+    for variant in variants:
+        assigned = [c for c in conversations if c.variants.get(key) == variant.name]
+        saw = [c for c in assigned if saw_it(c)]
+        answered = sum(1 for c in saw if answered_it(c))
         sql = sum(1 for c in assigned if stage_of.get(c.sender_id) == "SQL")
         rows.append(
             {
@@ -230,7 +272,7 @@ def variant_figures(
                 "sql_ci95": wilson(sql, len(assigned)),
             }
         )
-    return {"question": question.id, "label": question.label, "variants": rows, "verdict": verdict(rows)}
+    return rows
 
 
 def verdict(rows: list[dict[str, Any]]) -> str:

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from integrations.runtime.stack import Stack
-from integrations.variants import all_variants, assign
+from integrations.variants import ORDER_KEY, all_variants, assign, orders_of
 from tests.conftest import ROOT
 from tests.e2e.conftest import Visitor
 from tests.support.ports import port
@@ -112,3 +112,53 @@ def test_each_visitor_hears_their_variant_and_the_report_counts_both(ab_stack: S
     assert ab["verdict"].startswith("Not enough data to call a winner")
     html = report(ab_stack, qualification_dir, "html")
     assert "maria.lopez@globex.com" not in html and "Maria Lopez" not in html
+
+
+def test_an_order_test_asks_the_budget_first_and_the_report_compares_the_orders(
+    ab_stack: Stack, qualification_dir: Path
+) -> None:
+    """Order variants (bot/qualification/orders.yml) through the real Rasa FormAction: the visitor given
+    `budget_first` is asked the budget first, keeps the order on reload, and the report counts them
+    (early answers skipping a question in any order: tests/unit/test_order_variants.py)."""
+    orders_file = qualification_dir / "orders.yml"
+    orders_file.write_text(
+        yaml.safe_dump(
+            {
+                "orders": [
+                    {"name": "bant", "share": 50, "questions": ["need", "authority", "budget", "timeline"]},
+                    {"name": "budget_first", "share": 50, "questions": ["budget", "need", "authority", "timeline"]},
+                ]
+            }
+        )
+    )
+    try:
+        orders = orders_of(yaml.safe_load(orders_file.read_text()))
+        sender = next(
+            f"order-{n}" for n in range(1000) if assign(f"order-{n}", ORDER_KEY, orders).name == "budget_first"
+        )
+        visitor = Visitor(ab_stack, sender)
+
+        def asked() -> set[str]:
+            payloads = {b["payload"] for reply in visitor.replies[-1] for b in reply.get("buttons", [])}
+            return {payload[1:].split("_")[0] for payload in payloads if payload.startswith("/")}
+
+        visitor.converse("/request_demo")
+        assert "budget" in asked(), visitor.texts()
+        visitor.converse("/budget_allocated")
+        assert "need" in asked(), visitor.texts()
+        visitor.converse("/need_defined")
+        assert "authority" in asked(), visitor.texts()
+        assert visitor.slots()["dialogue_variants"]["order"] == "budget_first"
+        # reloading keeps the order; the visitor leaves at the authority question
+        assert Visitor(ab_stack, sender).slots()["dialogue_variants"]["order"] == "budget_first"
+        document: dict[str, Any] = json.loads(report(ab_stack, qualification_dir, "json"))
+        [order] = [item for item in document["variants"] if item["question"] == ORDER_KEY]
+        rows = {row["variant"]: row for row in order["variants"]}
+        assert (rows["budget_first"]["saw"], rows["budget_first"]["answered"], rows["budget_first"]["dropped"]) == (
+            1,
+            0,
+            1,
+        )
+        assert order["verdict"].startswith("Not enough data to call a winner")
+    finally:
+        orders_file.unlink()

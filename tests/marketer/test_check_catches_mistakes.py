@@ -163,6 +163,53 @@ def test_the_check_reports_the_mistake_at_its_line(tmp_path: Path, breakage: Bre
     assert "All marketer files are valid." not in result.stdout
 
 
+BROKEN_ORDERS = """\
+# order test
+orders:
+  - name: bant
+    share: 50
+    questions: [need, authority, budget, timeline]
+  - name: bant
+    share: 0
+    questions: [budget, need, budget, timeline, colour]
+  - name: late
+    share: half
+    questions: [need, budget, timeline]
+"""
+
+
+def test_the_check_explains_wrong_question_orders_at_their_lines(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    (root / "bot/qualification/orders.yml").write_text(BROKEN_ORDERS, encoding="utf-8")
+    result = run_check(root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    for line, mentions in (
+        (6, "the order `bant` is listed twice"),
+        (7, "the share of the order `bant` must be a number above 0, not 0"),
+        (8, "the order `bant` lists `budget` twice"),
+        (8, "`colour` is not a question of qualification_form in bot/domain.yml"),
+        (8, "the order `bant` leaves out `authority`"),
+        (10, "the share of the order `late` must be a number above 0, not 'half'"),
+        (11, "the order `late` leaves out `authority`"),
+    ):
+        assert mentions in reported(result.stdout, Edit("bot/qualification/orders.yml", line))
+    (root / "bot/qualification/orders.yml").write_text(
+        "orders:\n  - name: only\n    questions: [need, authority, budget, timeline]\n", encoding="utf-8"
+    )
+    result = run_check(root)
+    assert "only one order" in reported(result.stdout, Edit("bot/qualification/orders.yml", 1))
+    good = "".join(
+        f"  - name: {name}\n    share: 50\n    questions: [{questions}]\n"
+        for name, questions in (
+            ("bant", "need, authority, budget, timeline"),
+            ("late", "budget, need, authority, timeline"),
+        )
+    )
+    (root / "bot/qualification/orders.yml").write_text("orders:\n" + good, encoding="utf-8")
+    result = run_check(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_rasa_validation_runs_too_and_the_rule_mistake_is_reported_once(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     edit, _ = response_used_by_a_rule(root)
