@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine
+from sqlalchemy import MetaData, Table, create_engine
+
+from bench.report_data import events_table
 
 
 def make_events_table(url: str) -> Table:
     """Create the `events` table with the columns Rasa 3.6's SQLTrackerStore uses."""
     metadata = MetaData()
-    events = Table(
-        "events",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("sender_id", String(255), nullable=False, index=True),
-        Column("type_name", String(255), nullable=False),
-        Column("timestamp", Float),
-        Column("intent_name", String(255)),
-        Column("action_name", String(255)),
-        Column("data", Text),
-    )
+    events = events_table(metadata)
     engine = create_engine(url)
     metadata.create_all(engine)
     engine.dispose()
