@@ -152,19 +152,21 @@ def category_shares(slot: str, message: Mapping[str, Any]) -> dict[str, float]:
     categories: list[str] = config["categories"]
     name, _ = top_intent(message)
     generic = config.get("generic_answers") or {}
+    text = message.get("text") or ""
+    scores = category_scores(slot, message)
     decided = (
-        category_by_count(message.get("text") or "", config.get("number_ranges"))
+        category_by_count(text, config.get("number_ranges"))
         or generic.get(name or "")
-        or stated_reading(slot, message.get("text") or "", category_scores(slot, message))
+        or stated_reading(slot, text, scores)
     )
     clicked = category_of_intent(name)
-    if (message.get("text") or "").startswith("/") and clicked and clicked[0] == slot:
+    if text.startswith("/") and clicked and clicked[0] == slot:
         decided = clicked[1]
     if decided:
         return {category: float(category == decided) for category in categories}
-    scores = without_misread_none(slot, message.get("text") or "", category_scores(slot, message))
+    scores = without_misread_none(slot, text, scores)
     total = sum(scores.values())
-    leading = leading_generic_answer(slot, message.get("text") or "") if total < ABSENT_CONFIDENCE else None
+    leading = leading_generic_answer(slot, text) if total < ABSENT_CONFIDENCE else None
     if leading:
         return {category: float(category == leading) for category in categories}
     return {category: (score / total if total > 0 else 0.0) for category, score in scores.items()}
@@ -236,12 +238,14 @@ def categorize(
     if name in generic:
         return generic[name]
     text = message.get("text") or ""
-    stated = stated_reading(slot, text, category_scores(slot, message))
+    scores = category_scores(slot, message)
+    stated = stated_reading(slot, text, scores)
     if stated:
         return stated
 
-    scores = without_misread_none(slot, text, category_scores(slot, message))
+    scores = without_misread_none(slot, text, scores)
     best_category = max(scores, key=lambda category: scores[category])
+    leading = leading_generic_answer(slot, text) if sum(scores.values()) < ABSENT_CONFIDENCE else None
     if top and top[0] != slot and confidence >= UNASKED_CONFIDENCE:
         previous = (answered or {}).get(top[0])
         if previous is not None and previous != top[1]:
@@ -252,9 +256,7 @@ def categorize(
             if mentions_topic(slot, text) or not mentions_topic(top[0], text):
                 return top[1]
         if sum(scores.values()) < ABSENT_CONFIDENCE:
-            # a confident answer to another question; that one gets filled instead
-            return leading_generic_answer(slot, text)
-    leading = leading_generic_answer(slot, text) if sum(scores.values()) < ABSENT_CONFIDENCE else None
+            return leading  # a confident answer to another question; that one gets filled instead
     if leading:
         return leading
     return best_category if scores[best_category] > 0 else None
@@ -357,12 +359,7 @@ def question_answered(
     )
     if mass < min_mass or mass < 2 * outside:
         return None
-    if question == "timeline":
-        category = timeline_answer(message, asked=True)
-    elif question == "budget":
-        category = budget_answer(message, asked=True)[0]
-    else:
-        category = categorize(question, message, asked=True)
+    category = answer_to(question, message)
     text = message.get("text") or ""
     if category == "none" and not mentions_topic(question, text):
         return None  # a negation about something else ("leads aren't followed up") is no "none" answer
@@ -404,15 +401,3 @@ def mentions_topic(question: str, text: str) -> bool:
 
 def is_correction_cue(text: str) -> bool:
     return bool(CORRECTION_CUE_RE.search(text or ""))
-
-
-def correction_of(message: Mapping[str, Any], answered: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(question, new category) when the message changes an answer given before; a change to "none"
-    only when the words deny that question outright."""
-    text = message.get("text") or ""
-    found = question_answered(message, CORRECTION_MASS if is_correction_cue(text) else UNASKED_MASS)
-    if not found or answered.get(found[0]) is None or answered[found[0]] == found[1]:
-        return None
-    if found[1] == "none" and not says_none(found[0], text):
-        return None
-    return found
