@@ -13,6 +13,7 @@ import requests
 
 from bot.actions.amounts import parse_budget_amount
 from bot.actions.understanding import CLAUSE_MASS, budget_answer, question_answered
+from integrations.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,12 @@ class NluClient:
     def __init__(self, url: str, token: str | None) -> None:
         self.url = url.rstrip("/")
         self.params = {"token": token} if token else {}
+
+    @classmethod
+    def from_settings(cls) -> NluClient:
+        """The client of this process's Rasa server (RASA_URL or RASA_PORT, RASA_TOKEN)."""
+        settings = Settings.from_env()
+        return cls(settings.rasa_url, settings.rasa_token)
 
     def parse(self, text: str) -> dict[str, Any] | None:
         try:

@@ -27,7 +27,6 @@ from bot.actions.understanding import (
     question_names,
     says_none,
 )
-from integrations.settings import Settings
 
 CONTACT_QUESTIONS = frozenset({"person_name", "email", "company", "phone", "consent"})
 QUESTION_NAMES = {
@@ -97,11 +96,9 @@ class ValidateEarlyAnswersAndCorrections(ValidationAction):
                 events += _slot_events("timeline", timeline, text, domain)  # "we need it within 2 months"
 
         if len(text.split()) >= 4:
-            settings = Settings.from_env()
             # Blocking HTTP calls to Rasa: run them off the action server's event loop, which keeps
             # serving other conversations' actions meanwhile.
-            client = NluClient(settings.rasa_url, settings.rasa_token)
-            found = await asyncio.to_thread(clause_answers, text, client, open_question)
+            found = await asyncio.to_thread(clause_answers, text, NluClient.from_settings(), open_question)
             for question, answer in found.items():
                 previous = tracker.get_slot(question)
                 if _taken(events, question):

@@ -111,8 +111,7 @@ async def messages_to_read(tracker: Tracker) -> list[dict[str, Any]]:
     tail = corrected_part(message.get("text") or "")
     if not tail:
         return [message]
-    settings = Settings.from_env()
-    parsed = await asyncio.to_thread(NluClient(settings.rasa_url, settings.rasa_token).parse, tail)
+    parsed = await asyncio.to_thread(NluClient.from_settings().parse, tail)
     return [parsed, message] if parsed else [message]
 
 
